@@ -1,0 +1,24 @@
+/*
+ * Progress reports on stderr: a live line redrawn in place on a terminal,
+ * or a plain line every N seconds for logs and the journal.
+ */
+#ifndef TRAWL_PROGRESS_H
+#define TRAWL_PROGRESS_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+struct progress;
+
+/*
+ * live: redraw one line at most 4 times a second; every_s > 0: a plain
+ * line at that interval instead.  NULL when neither, or out of memory.
+ */
+struct progress *progress_new(bool live, unsigned every_s, uint64_t total);
+void progress_free(struct progress *p);
+/* The scan moved on: done probes finished, open of them open. */
+void progress_update(struct progress *p, uint64_t done, uint64_t open);
+/* Take the live line off the screen (before other output to the tty). */
+void progress_clear(struct progress *p);
+
+#endif

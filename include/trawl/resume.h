@@ -1,0 +1,37 @@
+/*
+ * Resume files: the work an interrupted scan had left, as position ranges of
+ * its walk, with what it takes to rebuild the same walk (seed, order,
+ * shard) and a fingerprint of the space that refuses any other scan.
+ */
+#ifndef TRAWL_RESUME_H
+#define TRAWL_RESUME_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "trawl/iter.h"
+
+struct resume {
+	uint64_t fingerprint;
+	uint64_t seed;
+	enum iter_order order;
+	unsigned shard_i, shard_n;
+	struct iter_range *ranges;	/* ascending, disjoint */
+	size_t nranges;
+};
+
+/*
+ * Load path into r.  Returns 1 when loaded, 0 when path does not exist, -1
+ * with a message in err (unreadable or malformed file).
+ */
+int resume_load(const char *path, struct resume *r, char *err, size_t errlen);
+/* Write r to path atomically (temporary file, fsync, rename).  0 or -1. */
+int resume_save(const char *path, const struct resume *r);
+void resume_free(struct resume *r);
+/*
+ * Sort and merge ranges in place (the walk's rest and single pending
+ * positions); returns the new count.
+ */
+size_t resume_normalize(struct iter_range *ranges, size_t n);
+
+#endif

@@ -1,0 +1,83 @@
+/*
+ * The scan engine: one reactor driving many non-blocking connect() probes
+ * over one walk of the target space.  An engine owns everything it touches
+ * (reactor, sockets, probe slots); it shares only read-only data (the space)
+ * so that several can run side by side, one per thread.
+ *
+ * It reports outcomes in batches of compact events through a sink; turning
+ * them into text or JSON is someone else's work.
+ */
+#ifndef TRAWL_SCAN_H
+#define TRAWL_SCAN_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "trawl/state.h"
+
+struct iter;
+
+struct scan_config {
+	unsigned concurrency;	/* sockets in flight, at most */
+	unsigned timeout_ms;	/* per connect attempt */
+	unsigned retries;	/* extra attempts after a silent timeout */
+	uint64_t rate;		/* connect() attempts per second, 0: no cap */
+	unsigned host_concurrency; /* sockets in flight per host, 0: no cap */
+};
+
+/* The final outcome of one probe. */
+struct scan_event {
+	uint64_t pos;		/* position in the walk (iter.h) */
+	uint64_t host;
+	uint64_t group;
+	uint64_t rtt_ns;	/* of the deciding attempt; 0 for filtered */
+	int err;		/* errno that decided it, 0 for open */
+	uint16_t port;
+	uint8_t state;		/* enum state */
+	uint8_t attempts;	/* connect() attempts that counted */
+};
+
+struct scan_sink {
+	/*
+	 * A batch of events, and the group below which everything is done
+	 * (see iter.h).  Returns 0, or -1 to stop the scan (output failed).
+	 */
+	int (*deliver)(void *ctx, const struct scan_event *ev, size_t n,
+	    uint64_t done_below);
+	void *ctx;
+};
+
+struct scan_counters {
+	uint64_t attempts;	/* connect() calls */
+	uint64_t local_waits;	/* local shortages waited out */
+	uint64_t self_connects;	/* loopback self-connections retried */
+	unsigned ceiling_min;	/* lowest in-flight ceiling reached */
+};
+
+struct engine;
+
+/* NULL with errno on failure. */
+struct engine *engine_new(const struct scan_config *cfg, struct iter *it,
+    const struct scan_sink *sink);
+void engine_free(struct engine *e);
+/*
+ * Run the walk to its end, or until engine_stop().  Returns 0; -1 when the
+ * sink failed; -2 when the machine could not open a connection for a long
+ * time (the errno is in engine_fatal_errno()).
+ */
+int engine_run(struct engine *e);
+/* Start no new probe; those in flight finish.  Async-signal-safe. */
+void engine_stop(struct engine *e);
+const struct scan_counters *engine_counters(const struct engine *e);
+int engine_fatal_errno(const struct engine *e);
+/*
+ * Positions of probes started but not finished (waiting to retry, or still
+ * in flight after a failed run), at most max of them.  With the walk's own
+ * rest (iter_rest()) they are exactly the work left.
+ */
+size_t engine_pending(const struct engine *e, uint64_t *pos, size_t max);
+/* At most this many: one per probe slot. */
+unsigned engine_slots(const struct engine *e);
+
+#endif

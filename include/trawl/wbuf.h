@@ -1,0 +1,33 @@
+/*
+ * Buffered output to a file descriptor, with a sticky error.
+ *
+ * Writers format into the buffer and never check for errors one call at a
+ * time: the first failed write() is remembered, later output is dropped, and
+ * the owner asks wbuf_error() once, when it matters.
+ */
+#ifndef TRAWL_WBUF_H
+#define TRAWL_WBUF_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+struct wbuf;
+
+/* "-" is standard output.  NULL with errno on failure. */
+struct wbuf *wbuf_open(const char *path, bool append);
+/* An existing descriptor, not closed by wbuf_close() (tests). */
+struct wbuf *wbuf_fdopen(int fd);
+/* Flush and close; returns 0 or the first errno met. */
+int wbuf_close(struct wbuf *w);
+
+void wbuf_put(struct wbuf *w, const char *s, size_t n);
+void wbuf_puts(struct wbuf *w, const char *s);
+void wbuf_putc(struct wbuf *w, char c);
+void wbuf_printf(struct wbuf *w, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+/* Write out what is buffered; returns 0 or the sticky errno. */
+int wbuf_flush(struct wbuf *w);
+int wbuf_error(const struct wbuf *w);
+const char *wbuf_path(const struct wbuf *w);
+
+#endif

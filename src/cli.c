@@ -1,0 +1,384 @@
+/*
+ * Command-line parsing.  Every mistake gets one line naming the word that
+ * is wrong, and exit status 2; nothing is half-applied.
+ */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include "cli.h"
+#include "trawl/iter.h"
+#include "trawl/log.h"
+#include "trawl/num.h"
+#include "trawl/output.h"
+#include "trawl/ports.h"
+#include "trawl/shard.h"
+#include "trawl/state.h"
+
+#define DEFAULT_CONCURRENCY 1024
+#define DEFAULT_TIMEOUT_MS 1000
+#define DEFAULT_RETRIES 1
+#define DEFAULT_TOP_PORTS 100
+
+enum {
+	OPT_RETRIES = 256,
+	OPT_STATES,
+	OPT_TOP_PORTS,
+	OPT_DRY_RUN,
+	OPT_EXCLUDE_FILE,
+	OPT_HOST_CONCURRENCY,
+	OPT_NO_PROGRESS,
+	OPT_ORDER,
+	OPT_PROGRESS,
+	OPT_RATE,
+	OPT_RESUME,
+	OPT_SEED,
+	OPT_SHARD,
+	OPT_SHARDS,
+	OPT_STATS_EVERY,
+};
+
+static const char shortopts[] = ":46c:f:hi:o:p:qt:Vx:";
+
+static const struct option longopts[] = {
+	{ "concurrency", required_argument, NULL, 'c' },
+	{ "dry-run", no_argument, NULL, OPT_DRY_RUN },
+	{ "exclude", required_argument, NULL, 'x' },
+	{ "exclude-file", required_argument, NULL, OPT_EXCLUDE_FILE },
+	{ "host-concurrency", required_argument, NULL, OPT_HOST_CONCURRENCY },
+	{ "input-file", required_argument, NULL, 'i' },
+	{ "no-progress", no_argument, NULL, OPT_NO_PROGRESS },
+	{ "order", required_argument, NULL, OPT_ORDER },
+	{ "progress", no_argument, NULL, OPT_PROGRESS },
+	{ "rate", required_argument, NULL, OPT_RATE },
+	{ "resume", required_argument, NULL, OPT_RESUME },
+	{ "seed", required_argument, NULL, OPT_SEED },
+	{ "shard", required_argument, NULL, OPT_SHARD },
+	{ "shards", required_argument, NULL, OPT_SHARDS },
+	{ "stats-every", required_argument, NULL, OPT_STATS_EVERY },
+	{ "format", required_argument, NULL, 'f' },
+	{ "help", no_argument, NULL, 'h' },
+	{ "output", required_argument, NULL, 'o' },
+	{ "ports", required_argument, NULL, 'p' },
+	{ "quiet", no_argument, NULL, 'q' },
+	{ "retries", required_argument, NULL, OPT_RETRIES },
+	{ "states", required_argument, NULL, OPT_STATES },
+	{ "timeout", required_argument, NULL, 't' },
+	{ "top-ports", required_argument, NULL, OPT_TOP_PORTS },
+	{ "version", no_argument, NULL, 'V' },
+	{ NULL, 0, NULL, 0 },
+};
+
+static void
+usage(FILE *f)
+{
+	fprintf(f,
+"usage: trawl [-46hqV] [-c N] [-f FORMAT] [-i FILE] [-o FILE] [-p PORTS]\n"
+"             [-t MS] [-x LIST] [long options] [TARGET...]\n"
+"\n"
+"Find the open TCP ports of many hosts with non-blocking connect().\n"
+"\n"
+"Targets: 192.0.2.1  2001:db8::1  192.0.2.0/24  2001:db8::/120\n"
+"         192.0.2.1-192.0.2.99  192.0.2.1-99  host.example.com\n"
+"\n"
+"Ports:\n"
+"  -p, --ports LIST        ports to scan: 22,80,8000-8100  -1024  60000-  - or all\n"
+"      --top-ports N       the N most common ports, 1..1000 (default 100)\n"
+"Targets:\n"
+"  -i, --input-file FILE   read targets from FILE, one a line (- for stdin)\n"
+"  -x, --exclude LIST      never touch these addresses, CIDRs or ranges\n"
+"      --exclude-file FILE exclusions from FILE, one a line\n"
+"  -4                      IPv4 addresses only\n"
+"  -6                      IPv6 addresses only\n"
+"Order and shards:\n"
+"      --order ORDER       random (default) or sequential\n"
+"      --seed N            seed of the random order, for a reproducible one\n"
+"      --shard I/N         scan slice I of N of the whole space\n"
+"      --shards N          N slices; I from JOB_COMPLETION_INDEX (Kubernetes)\n"
+"                          or SLURM_ARRAY_TASK_ID (Slurm)\n"
+"      --dry-run           print the number of probes and exit\n"
+"Speed:\n"
+"  -c, --concurrency N     sockets in flight at most (default %d)\n"
+"      --host-concurrency N  sockets in flight to one address at most\n"
+"      --rate N            connection attempts per second at most\n"
+"  -t, --timeout MS        per connect attempt, milliseconds (default %d)\n"
+"      --retries N         extra attempts when no answer came (default %d)\n"
+"Output:\n"
+"  -f, --format FORMAT     %s (default text)\n"
+"  -o, --output FILE       write results to FILE instead of standard output\n"
+"      --states LIST       states to report: open,closed,filtered,unreachable\n"
+"                          or all (default open)\n"
+"      --progress          live progress line on stderr (default on a terminal)\n"
+"      --no-progress       no live progress line\n"
+"      --stats-every SECONDS  a plain progress line at this interval\n"
+"  -q, --quiet             no summary line and no warnings\n"
+"Interruption:\n"
+"      --resume FILE       continue the scan saved in FILE; save it there when\n"
+"                          interrupted (default file: trawl.resume)\n"
+"  -h, --help              this text\n"
+"  -V, --version           the version\n"
+"\n"
+"Scan only hosts you are allowed to scan.  See trawl(1).\n",
+	    DEFAULT_CONCURRENCY, DEFAULT_TIMEOUT_MS, DEFAULT_RETRIES,
+	    output_names());
+}
+
+/* Remember a repeatable option's value (argv outlives the parse). */
+static int
+list_add(const char ***v, size_t *n, const char *s)
+{
+	const char **nv = reallocarray(*v, *n + 1, sizeof(**v));
+
+	if (nv == NULL)
+		return -1;
+	nv[(*n)++] = s;
+	*v = nv;
+	return 0;
+}
+
+static int
+number(const char *what, const char *arg, uint64_t min, uint64_t max,
+    unsigned *out)
+{
+	uint64_t v;
+
+	if (num_parse_str(arg, min, max, &v) != 0) {
+		log_error("bad %s '%s' (%llu..%llu)", what, arg,
+		    (unsigned long long)min, (unsigned long long)max);
+		return -1;
+	}
+	*out = (unsigned)v;
+	return 0;
+}
+
+/* The option as the user typed it, for messages. */
+static void
+option_word(int argc, char **argv, char *buf, size_t len)
+{
+	const char *w = optind - 1 < argc && optind > 1 ? argv[optind - 1] : "?";
+
+	if (optopt != 0 && (w[0] != '-' || w[1] != '-')) {
+		snprintf(buf, len, "-%c", optopt);
+		return;
+	}
+	snprintf(buf, len, "%.*s", (int)strcspn(w, "="), w);
+}
+
+enum cli_result
+cli_parse(struct cli *c, int argc, char **argv)
+{
+	char err[256], word[64];
+	unsigned top = 0;
+	bool ports_given = false;
+	int ch;
+
+	memset(c, 0, sizeof(*c));
+	c->concurrency = DEFAULT_CONCURRENCY;
+	c->timeout_ms = DEFAULT_TIMEOUT_MS;
+	c->retries = DEFAULT_RETRIES;
+	c->format = &out_text;
+	c->output = "-";
+	c->report = STATE_BIT(STATE_OPEN);
+	c->family = AF_UNSPEC;
+	c->order = ITER_RANDOM;
+	c->progress = -1;
+	c->argv = argv;
+	c->ports = ports_new();
+	if (c->ports == NULL)
+		return CLI_FAIL;
+
+	opterr = 0;
+	optind = 1;
+	while ((ch = getopt_long(argc, argv, shortopts, longopts, NULL)) != -1) {
+		switch (ch) {
+		case '4':
+			c->family = AF_INET;
+			break;
+		case '6':
+			c->family = AF_INET6;
+			break;
+		case 'c':
+			if (number("concurrency", optarg, 1, 1000000,
+			    &c->concurrency) != 0)
+				return CLI_USAGE;
+			break;
+		case 'f':
+			c->format = output_find(optarg);
+			if (c->format == NULL) {
+				log_error("bad format '%s' (%s)", optarg,
+				    output_names());
+				return CLI_USAGE;
+			}
+			break;
+		case 'h':
+			usage(stdout);
+			return CLI_DONE;
+		case 'o':
+			c->output = optarg;
+			break;
+		case 'p':
+			if (ports_parse(c->ports, optarg, err,
+			    sizeof(err)) != 0) {
+				log_error("%s", err);
+				return CLI_USAGE;
+			}
+			ports_given = true;
+			break;
+		case 'q':
+			c->quiet = true;
+			break;
+		case 't':
+			if (number("timeout", optarg, 1, 3600000,
+			    &c->timeout_ms) != 0)
+				return CLI_USAGE;
+			break;
+		case 'V':
+			printf("trawl %s\n", TRAWL_VERSION);
+			return CLI_DONE;
+		case OPT_RETRIES:
+			if (number("retries", optarg, 0, 10, &c->retries) != 0)
+				return CLI_USAGE;
+			break;
+		case OPT_STATES:
+			if (state_parse_list(optarg, &c->report, err,
+			    sizeof(err)) != 0) {
+				log_error("%s", err);
+				return CLI_USAGE;
+			}
+			break;
+		case OPT_TOP_PORTS:
+			if (number("top-ports", optarg, 1, PORTS_TOP_MAX,
+			    &top) != 0)
+				return CLI_USAGE;
+			break;
+		case 'i':
+			if (list_add(&c->input_files, &c->ninput_files,
+			    optarg) != 0)
+				return CLI_FAIL;
+			break;
+		case 'x':
+			if (list_add(&c->excludes, &c->nexcludes, optarg) != 0)
+				return CLI_FAIL;
+			break;
+		case OPT_EXCLUDE_FILE:
+			if (list_add(&c->exclude_files, &c->nexclude_files,
+			    optarg) != 0)
+				return CLI_FAIL;
+			break;
+		case OPT_DRY_RUN:
+			c->dry_run = true;
+			break;
+		case OPT_HOST_CONCURRENCY:
+			if (number("host-concurrency", optarg, 1, 1000000,
+			    &c->host_concurrency) != 0)
+				return CLI_USAGE;
+			break;
+		case OPT_PROGRESS:
+			c->progress = 1;
+			break;
+		case OPT_NO_PROGRESS:
+			c->progress = 0;
+			break;
+		case OPT_ORDER:
+			if (strcmp(optarg, "random") == 0) {
+				c->order = ITER_RANDOM;
+			} else if (strcmp(optarg, "sequential") == 0) {
+				c->order = ITER_SEQUENTIAL;
+			} else {
+				log_error("bad order '%s' (random or "
+				    "sequential)", optarg);
+				return CLI_USAGE;
+			}
+			break;
+		case OPT_RATE: {
+			unsigned v;
+
+			if (number("rate", optarg, 1, 100000000, &v) != 0)
+				return CLI_USAGE;
+			c->rate = v;
+			break;
+		}
+		case OPT_RESUME:
+			c->resume = optarg;
+			break;
+		case OPT_SEED: {
+			uint64_t v;
+
+			if (num_parse_str(optarg, 0, UINT64_MAX, &v) != 0) {
+				log_error("bad seed '%s'", optarg);
+				return CLI_USAGE;
+			}
+			c->seed = v;
+			c->seed_given = true;
+			break;
+		}
+		case OPT_SHARD:
+			if (shard_parse(optarg, &c->shard_i, &c->shard_n, err,
+			    sizeof(err)) != 0) {
+				log_error("%s", err);
+				return CLI_USAGE;
+			}
+			break;
+		case OPT_SHARDS:
+			if (number("shards", optarg, 1, 1000000,
+			    &c->shards_env) != 0)
+				return CLI_USAGE;
+			break;
+		case OPT_STATS_EVERY:
+			if (number("stats-every", optarg, 1, 86400,
+			    &c->stats_every) != 0)
+				return CLI_USAGE;
+			break;
+		case ':':
+			option_word(argc, argv, word, sizeof(word));
+			log_error("option '%s' needs a value", word);
+			return CLI_USAGE;
+		default:
+			option_word(argc, argv, word, sizeof(word));
+			log_error("unknown option '%s' (see trawl --help)", word);
+			return CLI_USAGE;
+		}
+	}
+	if (optind == argc && c->ninput_files == 0) {
+		log_error("no target given (see trawl --help)");
+		return CLI_USAGE;
+	}
+	if (c->shards_env > 0) {
+		if (c->shard_n > 0 && c->shard_n != c->shards_env) {
+			log_error("--shard %u/%u disagrees with --shards %u",
+			    c->shard_i, c->shard_n, c->shards_env);
+			return CLI_USAGE;
+		}
+		if (c->shard_n == 0) {
+			if (shard_from_env(c->shards_env, &c->shard_i, err,
+			    sizeof(err)) != 0) {
+				log_error("%s", err);
+				return CLI_USAGE;
+			}
+			c->shard_n = c->shards_env;
+		}
+	}
+	c->targets = argv + optind;
+	c->ntargets = argc - optind;
+	/* --top-ports adds to -p; with neither, the 100 most common. */
+	if (top == 0 && !ports_given)
+		top = DEFAULT_TOP_PORTS;
+	if (top > 0 && ports_add_top(c->ports, top, err, sizeof(err)) != 0) {
+		log_error("%s", err);
+		return CLI_USAGE;
+	}
+	return CLI_RUN;
+}
+
+void
+cli_free(struct cli *c)
+{
+	ports_free(c->ports);
+	c->ports = NULL;
+	free(c->excludes);
+	free(c->exclude_files);
+	free(c->input_files);
+	c->excludes = c->exclude_files = c->input_files = NULL;
+}

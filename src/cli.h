@@ -1,0 +1,56 @@
+/* The command line: options to a validated configuration. */
+#ifndef TRAWL_CLI_H
+#define TRAWL_CLI_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct ports;
+struct out_format;
+
+struct cli {
+	struct ports *ports;
+	unsigned concurrency;
+	unsigned timeout_ms;
+	unsigned retries;
+	const struct out_format *format;
+	const char *output;
+	unsigned report;		/* STATE_BIT()s to report */
+	bool quiet;
+	int family;			/* AF_UNSPEC, AF_INET, AF_INET6 */
+	char **targets;
+	int ntargets;
+
+	/* The target space at scale (issue: shards, resume, rate...). */
+	int order;			/* enum iter_order */
+	uint64_t seed;
+	bool seed_given;
+	unsigned shard_i, shard_n;	/* 0/0: not sharded */
+	unsigned shards_env;		/* --shards N: index from the env */
+	const char **excludes;		/* -x lists */
+	size_t nexcludes;
+	const char **exclude_files;
+	size_t nexclude_files;
+	const char **input_files;
+	size_t ninput_files;
+	uint64_t rate;
+	unsigned host_concurrency;
+	const char *resume;
+	int progress;			/* -1 auto, 0 off, 1 on */
+	unsigned stats_every;
+	bool dry_run;
+	char **argv;			/* for the resume hint */
+};
+
+enum cli_result {
+	CLI_RUN,		/* scan */
+	CLI_DONE,		/* --help or --version: exit 0 */
+	CLI_USAGE,		/* bad usage, already said: exit 2 */
+	CLI_FAIL,		/* out of memory: exit 1 */
+};
+
+enum cli_result cli_parse(struct cli *c, int argc, char **argv);
+void cli_free(struct cli *c);
+
+#endif

@@ -1,0 +1,382 @@
+/*
+ * Collector.  Hosts with reported ports live in a hash table (by host
+ * index) and in a heap ordered by walk group, so that finishing the groups
+ * below done_below costs only the hosts that are actually finished.  A host
+ * with nothing to report costs nothing: most of a sweep is silence.
+ */
+#include <errno.h>
+#include <netdb.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "trawl/collect.h"
+#include "trawl/heap.h"
+#include "trawl/space.h"
+#include "trawl/target.h"
+#include "trawl/wbuf.h"
+
+#define MAX_OUTPUTS 8
+
+struct record {
+	struct heap_node node;		/* first: heap nodes cast back */
+	uint64_t host;
+	struct out_port *ports;
+	size_t nports, cap;
+};
+
+struct service {
+	char *name;
+	int known;
+};
+
+struct collect {
+	const struct space *space;
+	unsigned report;
+	uint64_t count[STATE_COUNT];
+
+	struct record **table;		/* open addressing, linear probing */
+	size_t tcap, tlen;
+	struct heap *byg;
+
+	struct record **batch;		/* hosts being emitted */
+	size_t bcap;
+
+	struct service *services;	/* by port, looked up once */
+
+	struct {
+		const struct out_format *fmt;
+		struct wbuf *w;
+	} out[MAX_OUTPUTS];
+	size_t nout;
+	int oom;
+};
+
+static size_t
+slot_of(uint64_t host, size_t cap)
+{
+	/* Fibonacci hashing: consecutive hosts spread over the table. */
+	return (size_t)((host * 0x9e3779b97f4a7c15ULL) >> 7) & (cap - 1);
+}
+
+static int
+table_grow(struct collect *c)
+{
+	size_t ncap = c->tcap ? c->tcap * 2 : 256;
+	struct record **nt = calloc(ncap, sizeof(*nt));
+
+	if (nt == NULL)
+		return -1;
+	for (size_t i = 0; i < c->tcap; i++) {
+		struct record *r = c->table[i];
+		size_t j;
+
+		if (r == NULL)
+			continue;
+		for (j = slot_of(r->host, ncap); nt[j] != NULL;
+		    j = (j + 1) & (ncap - 1))
+			;
+		nt[j] = r;
+	}
+	free(c->table);
+	c->table = nt;
+	c->tcap = ncap;
+	return 0;
+}
+
+static struct record *
+table_get(struct collect *c, uint64_t host, uint64_t group, int create)
+{
+	size_t j;
+	struct record *r;
+
+	if (c->tcap > 0) {
+		for (j = slot_of(host, c->tcap); c->table[j] != NULL;
+		    j = (j + 1) & (c->tcap - 1))
+			if (c->table[j]->host == host)
+				return c->table[j];
+	}
+	if (!create)
+		return NULL;
+	if ((c->tlen + 1) * 4 > c->tcap * 3 && table_grow(c) != 0)
+		return NULL;
+	r = calloc(1, sizeof(*r));
+	if (r == NULL)
+		return NULL;
+	r->host = host;
+	heap_node_init(&r->node);
+	if (heap_push(c->byg, &r->node, group) != 0) {
+		free(r);
+		return NULL;
+	}
+	for (j = slot_of(host, c->tcap); c->table[j] != NULL;
+	    j = (j + 1) & (c->tcap - 1))
+		;
+	c->table[j] = r;
+	c->tlen++;
+	return r;
+}
+
+/* Backward-shift deletion keeps probe chains intact without tombstones. */
+static void
+table_del(struct collect *c, uint64_t host)
+{
+	size_t i, j;
+
+	for (i = slot_of(host, c->tcap); c->table[i]->host != host;
+	    i = (i + 1) & (c->tcap - 1))
+		;
+	c->table[i] = NULL;
+	c->tlen--;
+	for (j = (i + 1) & (c->tcap - 1); c->table[j] != NULL;
+	    j = (j + 1) & (c->tcap - 1)) {
+		size_t home = slot_of(c->table[j]->host, c->tcap);
+
+		/* Move r back if its home is not in the cyclic range (i, j]. */
+		if ((j > i && (home <= i || home > j)) ||
+		    (j < i && (home <= i && home > j))) {
+			c->table[i] = c->table[j];
+			c->table[j] = NULL;
+			i = j;
+		}
+	}
+}
+
+struct collect *
+collect_new(const struct space *space, unsigned report)
+{
+	struct collect *c = calloc(1, sizeof(*c));
+
+	if (c == NULL)
+		return NULL;
+	c->space = space;
+	c->report = report;
+	c->byg = heap_new(64);
+	c->services = calloc(65536, sizeof(*c->services));
+	if (c->byg == NULL || c->services == NULL || table_grow(c) != 0) {
+		collect_free(c);
+		errno = ENOMEM;
+		return NULL;
+	}
+	return c;
+}
+
+void
+collect_free(struct collect *c)
+{
+	if (c == NULL)
+		return;
+	for (size_t i = 0; i < c->tcap; i++) {
+		if (c->table[i] != NULL) {
+			free(c->table[i]->ports);
+			free(c->table[i]);
+		}
+	}
+	if (c->services != NULL)
+		for (size_t i = 0; i < 65536; i++)
+			free(c->services[i].name);
+	free(c->services);
+	free(c->table);
+	free(c->batch);
+	heap_free(c->byg);
+	free(c);
+}
+
+int
+collect_add_output(struct collect *c, const struct out_format *fmt,
+    struct wbuf *w)
+{
+	if (c->nout == MAX_OUTPUTS) {
+		errno = E2BIG;
+		return -1;
+	}
+	c->out[c->nout].fmt = fmt;
+	c->out[c->nout].w = w;
+	c->nout++;
+	return 0;
+}
+
+static const char *
+service_name(struct collect *c, uint16_t port)
+{
+	struct service *s = &c->services[port];
+
+	if (!s->known) {
+		struct servent *se = getservbyport(htons(port), "tcp");
+
+		s->known = 1;
+		if (se != NULL && se->s_name != NULL)
+			s->name = strdup(se->s_name);
+	}
+	return s->name;
+}
+
+static int
+cmp_port(const void *a, const void *b)
+{
+	const struct out_port *x = a, *y = b;
+
+	return (x->port > y->port) - (x->port < y->port);
+}
+
+static void
+emit(struct collect *c, struct record *r)
+{
+	target_u128 addr;
+	char text[64];
+	struct out_host h;
+	int family = space_host(c->space, r->host, &addr);
+
+	qsort(r->ports, r->nports, sizeof(*r->ports), cmp_port);
+	for (size_t i = 0; i < r->nports; i++)
+		r->ports[i].service = service_name(c, r->ports[i].port);
+	h.family = family;
+	h.addr = target_ntop(family, addr, text, sizeof(text));
+	h.nnames = space_names(c->space, r->host, &h.names);
+	h.ports = r->ports;
+	h.nports = r->nports;
+	for (size_t i = 0; i < c->nout; i++)
+		c->out[i].fmt->host(c->out[i].w, &h);
+}
+
+static int
+cmp_record(const void *a, const void *b)
+{
+	const struct record *x = *(struct record *const *)a;
+	const struct record *y = *(struct record *const *)b;
+
+	if (x->node.key != y->node.key)
+		return x->node.key > y->node.key ? 1 : -1;
+	return (x->host > y->host) - (x->host < y->host);
+}
+
+/* Emit, in walk order, the held hosts whose group is below done. */
+static void
+release(struct collect *c, uint64_t done)
+{
+	size_t n = 0;
+	struct heap_node *top;
+
+	while ((top = heap_peek(c->byg)) != NULL && top->key < done) {
+		if (n == c->bcap) {
+			size_t ncap = c->bcap ? c->bcap * 2 : 64;
+			struct record **nb = realloc(c->batch,
+			    ncap * sizeof(*nb));
+
+			if (nb == NULL) {
+				c->oom = 1;
+				break;
+			}
+			c->batch = nb;
+			c->bcap = ncap;
+		}
+		heap_pop(c->byg);
+		c->batch[n++] = (struct record *)top;
+	}
+	if (n > 1)
+		qsort(c->batch, n, sizeof(*c->batch), cmp_record);
+	for (size_t i = 0; i < n; i++) {
+		struct record *r = c->batch[i];
+
+		emit(c, r);
+		table_del(c, r->host);
+		free(r->ports);
+		free(r);
+	}
+}
+
+static int
+outputs_flush(struct collect *c)
+{
+	int failed = 0;
+
+	for (size_t i = 0; i < c->nout; i++)
+		if (wbuf_flush(c->out[i].w) != 0)
+			failed = 1;
+	return failed || c->oom ? -1 : 0;
+}
+
+int
+collect_deliver(void *ctx, const struct scan_event *ev, size_t n,
+    uint64_t done_below)
+{
+	struct collect *c = ctx;
+
+	for (size_t i = 0; i < n; i++) {
+		struct record *r;
+		struct out_port *p;
+
+		c->count[ev[i].state]++;
+		if (!(c->report & STATE_BIT(ev[i].state)))
+			continue;
+		r = table_get(c, ev[i].host, ev[i].group, 1);
+		if (r == NULL) {
+			c->oom = 1;
+			return -1;
+		}
+		if (r->nports == r->cap) {
+			size_t ncap = r->cap ? r->cap * 2 : 4;
+			struct out_port *np = realloc(r->ports,
+			    ncap * sizeof(*np));
+
+			if (np == NULL) {
+				c->oom = 1;
+				return -1;
+			}
+			r->ports = np;
+			r->cap = ncap;
+		}
+		p = &r->ports[r->nports++];
+		p->port = ev[i].port;
+		p->state = ev[i].state;
+		p->err = ev[i].err;
+		p->rtt_ns = ev[i].rtt_ns;
+		p->service = NULL;
+	}
+	release(c, done_below);
+	return outputs_flush(c);
+}
+
+void
+collect_begin(struct collect *c)
+{
+	for (size_t i = 0; i < c->nout; i++)
+		c->out[i].fmt->begin(c->out[i].w);
+}
+
+void
+collect_end(struct collect *c, const struct out_stats *st)
+{
+	release(c, UINT64_MAX);
+	/* A group of UINT64_MAX cannot exist, but do not leave one behind. */
+	while (heap_peek(c->byg) != NULL) {
+		struct record *r = (struct record *)heap_pop(c->byg);
+
+		emit(c, r);
+		table_del(c, r->host);
+		free(r->ports);
+		free(r);
+	}
+	for (size_t i = 0; i < c->nout; i++) {
+		c->out[i].fmt->end(c->out[i].w, st);
+		wbuf_flush(c->out[i].w);
+	}
+}
+
+void
+collect_counts(const struct collect *c, uint64_t count[STATE_COUNT])
+{
+	memcpy(count, c->count, sizeof(c->count));
+}
+
+struct wbuf *
+collect_failed(const struct collect *c, int *err)
+{
+	for (size_t i = 0; i < c->nout; i++) {
+		if (wbuf_error(c->out[i].w) != 0) {
+			*err = wbuf_error(c->out[i].w);
+			return c->out[i].w;
+		}
+	}
+	*err = c->oom ? ENOMEM : 0;
+	return NULL;
+}

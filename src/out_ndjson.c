@@ -1,0 +1,62 @@
+/*
+ * NDJSON: one object per line and per reported port, so that jq, grep and
+ * a line-by-line reader all work on a file still being written.  An address
+ * reached by several names gets one line per name, so that selecting on
+ * "host" never misses a port.
+ */
+#include "trawl/output.h"
+#include "trawl/textesc.h"
+#include "trawl/wbuf.h"
+
+static void
+ndjson_begin(struct wbuf *w)
+{
+	(void)w;
+}
+
+static void
+ndjson_port(struct wbuf *w, const struct out_host *h, const char *name,
+    const struct out_port *p)
+{
+	wbuf_printf(w, "{\"ip\":\"%s\",\"port\":%u,\"proto\":\"tcp\","
+	    "\"state\":\"%s\"", h->addr, p->port, state_name(p->state));
+	if (name != NULL) {
+		wbuf_puts(w, ",\"host\":\"");
+		textesc_json(w, name);
+		wbuf_putc(w, '"');
+	}
+	if (p->service != NULL) {
+		wbuf_puts(w, ",\"service\":\"");
+		textesc_json(w, p->service);
+		wbuf_putc(w, '"');
+	}
+	if (p->state == STATE_OPEN || p->state == STATE_CLOSED)
+		wbuf_printf(w, ",\"rtt_ms\":%.3f", (double)p->rtt_ns / 1e6);
+	wbuf_printf(w, ",\"reason\":\"%s\"}\n",
+	    state_reason(p->err, (enum state)p->state));
+}
+
+static void
+ndjson_host(struct wbuf *w, const struct out_host *h)
+{
+	for (size_t i = 0; i < h->nports; i++) {
+		if (h->nnames == 0)
+			ndjson_port(w, h, NULL, &h->ports[i]);
+		for (size_t j = 0; j < h->nnames; j++)
+			ndjson_port(w, h, h->names[j], &h->ports[i]);
+	}
+}
+
+static void
+ndjson_end(struct wbuf *w, const struct out_stats *st)
+{
+	(void)w;
+	(void)st;
+}
+
+const struct out_format out_ndjson = {
+	.name = "ndjson",
+	.begin = ndjson_begin,
+	.host = ndjson_host,
+	.end = ndjson_end,
+};

@@ -1,0 +1,708 @@
+"""Shared machinery of trawl's end-to-end tests.
+
+Every test that lets trawl send a packet runs in a private network namespace
+that holds nothing but a loopback interface: the script re-executes itself
+under `unshare -n`, and refuses to go on if it finds itself still in the
+namespace it started in, or in one with any interface besides lo.  A scan
+can then reach nothing but what the test put there, whatever it is told.
+
+The test decides the ground truth -- which address:port pairs listen (Python
+sockets), which are dropped (an nft table of its own), which routes reject --
+and compares trawl's whole output with it.  A reference prober (a dozen lines
+of non-blocking connect) checks a sample of that ground truth first, so a
+failure points at trawl and not at the harness.
+
+Exit codes follow meson: 0 pass, 1 fail, 77 skip (with the reason printed),
+99 hard error (the harness itself could not do its job).
+"""
+
+import errno
+import ipaddress
+import json
+import os
+import random
+import re
+import resource
+import select
+import shlex
+import shutil
+import socket
+import subprocess
+import sys
+import threading
+import time
+
+SKIP = 77
+HARD_ERROR = 99
+
+_ENV_OUTER = 'TRAWL_E2E_OUTER_NETNS'
+
+STATES = ('open', 'closed', 'filtered', 'unreachable')
+KEY_ORDER = ('ip', 'port', 'proto', 'state', 'host', 'service', 'rtt_ms',
+             'reason')
+
+# What the contract says each errno becomes (state, reason).
+ERRNO_VERDICT = {
+    errno.ECONNREFUSED: ('closed', 'conn-refused'),
+    errno.ECONNRESET: ('closed', 'conn-refused'),
+    errno.ECONNABORTED: ('closed', 'conn-refused'),
+    errno.ETIMEDOUT: ('filtered', 'no-response'),
+    errno.EPERM: ('filtered', 'admin-prohibited'),
+    errno.EHOSTUNREACH: ('unreachable', 'host-unreach'),
+    errno.ENETUNREACH: ('unreachable', 'net-unreach'),
+    errno.EHOSTDOWN: ('unreachable', 'host-unreach'),
+    errno.ENETDOWN: ('unreachable', 'net-unreach'),
+    errno.EACCES: ('unreachable', 'admin-prohibited'),
+}
+
+# A silent drop in our own OUTPUT chain: the kernel may time out or say EPERM.
+FILTERED_REASONS = frozenset({'no-response', 'admin-prohibited'})
+
+SUMMARY_RE = re.compile(
+    r'^trawl: (\d+) probes, (\d+) open, (\d+) closed, (\d+) filtered, '
+    r'(\d+) unreachable in (\d+\.\d\d) s \((\d+) probes/s\)$')
+
+
+def log(*args):
+    print(*args, flush=True)
+
+
+def skip(reason):
+    log('SKIP: ' + reason)
+    sys.exit(SKIP)
+
+
+def hard_error(reason):
+    log('HARNESS ERROR: ' + reason)
+    sys.exit(HARD_ERROR)
+
+
+# --- the namespace ---------------------------------------------------------
+
+def _netns_id():
+    return os.readlink('/proc/self/ns/net')
+
+
+def enter_namespace():
+    """Re-execute the calling script in a new network namespace, once.
+
+    Returns (inside the namespace) after lo is up and the namespace was
+    checked to hold nothing else.  Never returns outside of one."""
+    outer = os.environ.get(_ENV_OUTER)
+    if outer is None:
+        for tool in ('unshare', 'ip'):
+            if shutil.which(tool) is None:
+                skip('%s(8) not found; cannot build a private network '
+                     'namespace' % tool)
+        r = subprocess.run(['unshare', '-n', '--', 'true'],
+                           capture_output=True, text=True)
+        if r.returncode != 0:
+            skip('cannot create a network namespace (need root or '
+                 'CAP_SYS_ADMIN): ' + (r.stderr.strip() or
+                                       'unshare exit %d' % r.returncode))
+        env = dict(os.environ)
+        env[_ENV_OUTER] = _netns_id()
+        argv = ['unshare', '-n', '--', sys.executable,
+                os.path.abspath(sys.argv[0])] + sys.argv[1:]
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os.execvpe('unshare', argv, env)
+    if _netns_id() == outer:
+        hard_error('still in the network namespace we started in; '
+                   'refusing to send anything')
+    sh(['ip', 'link', 'set', 'lo', 'up'])
+    # A new namespace may also hold the kernel's fallback tunnel devices
+    # (tunl0, sit0, ip6tnl0...), always down; anything up but lo is wrong.
+    up = []
+    for line in sh(['ip', '-o', 'link', 'show']).splitlines():
+        m = re.match(r'^\d+: ([^:@]+)[^:]*: <([^>]*)>', line)
+        if m is None:
+            hard_error('cannot read ip link output: %r' % line)
+        if m.group(1) != 'lo' and 'UP' in m.group(2).split(','):
+            up.append(m.group(1))
+    if up:
+        hard_error('namespace has interfaces up besides lo: %r' % up)
+    raise_nofile()
+
+
+def sh(argv, input=None, check=True):
+    """Run a helper command (ip, nft, sysctl); its stdout."""
+    r = subprocess.run(argv, input=input, capture_output=True, text=True)
+    if check and r.returncode != 0:
+        hard_error('%s: exit %d: %s' % (shlex.join(argv), r.returncode,
+                                        r.stderr.strip()))
+    return r.stdout
+
+
+def raise_nofile(want=None):
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    target = hard if want is None else min(want, hard)
+    if soft < target:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (target, hard))
+    return resource.getrlimit(resource.RLIMIT_NOFILE)[0]
+
+
+def set_local_port_range(lo, hi):
+    """The ephemeral port range, for this namespace only."""
+    path = '/proc/sys/net/ipv4/ip_local_port_range'
+    with open(path, 'w') as f:
+        f.write('%d %d\n' % (lo, hi))
+    with open(path) as f:
+        got = tuple(int(x) for x in f.read().split())
+    if got != (lo, hi):
+        hard_error('ip_local_port_range is %r, wanted %r' % (got, (lo, hi)))
+
+
+# --- nft: pairs that are silently dropped ----------------------------------
+
+def nft_drop(pairs):
+    """Drop every SYN to these (ip, port) pairs in our OUTPUT chain.
+
+    Loopback traffic leaves through the output hook, so the SYN never
+    reaches the listener or the RST path: the connect stays unanswered."""
+    if shutil.which('nft') is None:
+        skip('nft(8) not found (Debian package nftables)')
+    v4 = sorted({(ip, p) for ip, p in pairs if ':' not in ip})
+    v6 = sorted({(ip, p) for ip, p in pairs if ':' in ip})
+
+    def elements(lst):
+        if not lst:
+            return ''
+        return 'elements = { %s }' % ', '.join('%s . %d' % e for e in lst)
+
+    # Declaring then deleting the table first makes a second call replace
+    # the first one's sets instead of adding to them.
+    script = '''
+table inet trawltest
+delete table inet trawltest
+table inet trawltest {
+  set drop4 { type ipv4_addr . inet_service; %s }
+  set drop6 { type ipv6_addr . inet_service; %s }
+  chain out {
+    type filter hook output priority 0; policy accept;
+    ip daddr . tcp dport @drop4 drop
+    ip6 daddr . tcp dport @drop6 drop
+  }
+}
+''' % (elements(v4), elements(v6))
+    r = subprocess.run(['nft', '-f', '-'], input=script, capture_output=True,
+                       text=True)
+    if r.returncode != 0:
+        skip('nft cannot load a table in the namespace (no nf_tables?): '
+             + r.stderr.strip())
+
+
+# --- listeners -------------------------------------------------------------
+
+BACKLOG = 1024
+
+
+def family_of(ip):
+    return socket.AF_INET6 if ':' in ip else socket.AF_INET
+
+
+class Listeners:
+    """Listening sockets, and a thread that accepts and closes connections
+    so that no accept queue ever fills up (a full queue drops SYNs, which
+    would turn an open port into a filtered one)."""
+
+    def __init__(self):
+        self._socks = {}
+        self._ep = select.epoll()
+        self._stop = False
+        self._thread = None
+        self.pairs = set()
+
+    def add(self, ip, port):
+        """Listen on ip:port; the port (the one given, or the kernel's
+        choice for 0), or None when it is already taken."""
+        s = socket.socket(family_of(ip), socket.SOCK_STREAM)
+        try:
+            s.bind((ip, port))
+        except OSError as e:
+            s.close()
+            if e.errno == errno.EADDRINUSE:
+                return None
+            raise
+        s.listen(BACKLOG)
+        s.setblocking(False)
+        self._ep.register(s.fileno(), select.EPOLLIN)
+        self._socks[s.fileno()] = s
+        port = s.getsockname()[1]
+        if ip not in ('0.0.0.0', '::'):
+            self.pairs.add((ip, port))
+        return port
+
+    def start(self):
+        self._thread = threading.Thread(target=self._loop, daemon=True)
+        self._thread.start()
+
+    def _loop(self):
+        while not self._stop:
+            for fd, _ in self._ep.poll(0.1):
+                s = self._socks.get(fd)
+                if s is None:
+                    continue
+                for _ in range(256):
+                    try:
+                        c, _ = s.accept()
+                    except (BlockingIOError, InterruptedError):
+                        break
+                    except OSError:
+                        continue
+                    c.close()
+
+    def close(self):
+        self._stop = True
+        if self._thread is not None:
+            self._thread.join()
+        for s in self._socks.values():
+            s.close()
+        self._socks.clear()
+
+
+# --- reference prober ------------------------------------------------------
+
+def probe(pairs, timeout=0.5, concurrency=200):
+    """Connect to each (ip, port) once; {pair: 'open' | 'timeout' | errno}.
+
+    The harness's own witness: if it disagrees with the ground truth the
+    harness is wrong, not trawl."""
+    todo = list(pairs)
+    out = {}
+    inflight = {}
+    poller = select.poll()
+    linger = b'\x01\x00\x00\x00\x00\x00\x00\x00'
+    while todo or inflight:
+        while todo and len(inflight) < concurrency:
+            pair = todo.pop()
+            s = socket.socket(family_of(pair[0]),
+                              socket.SOCK_STREAM | socket.SOCK_NONBLOCK)
+            s.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, linger)
+            err = s.connect_ex(pair)
+            if err == errno.EINPROGRESS:
+                inflight[s.fileno()] = (s, pair, time.monotonic() + timeout)
+                poller.register(s, select.POLLOUT)
+            else:
+                out[pair] = 'open' if err == 0 else err
+                s.close()
+        for fd, _ in poller.poll(20):
+            s, pair, _ = inflight.pop(fd)
+            poller.unregister(fd)
+            err = s.getsockopt(socket.SOL_SOCKET, socket.SO_ERROR)
+            out[pair] = 'open' if err == 0 else err
+            s.close()
+        now = time.monotonic()
+        for fd in [fd for fd, v in inflight.items() if v[2] <= now]:
+            s, pair, _ = inflight.pop(fd)
+            poller.unregister(fd)
+            out[pair] = 'timeout'
+            s.close()
+    return out
+
+
+# --- ground truth ----------------------------------------------------------
+
+def canon(ip):
+    return ipaddress.ip_address(ip).compressed
+
+
+class Truth:
+    """What every probed (ip, port) must come out as."""
+
+    def __init__(self):
+        self.state = {}        # (ip, port) -> state
+        self.reasons = {}      # (ip, port) -> set of acceptable reasons
+
+    def set(self, ip, port, state, reasons):
+        self.state[(canon(ip), port)] = state
+        self.reasons[(canon(ip), port)] = frozenset(reasons)
+
+    def build(self, ips, ports, listening, dropped):
+        """ips x ports: dropped -> filtered, else listening -> open, else
+        closed.  A drop wins over a listener (the SYN never arrives)."""
+        listening = {(canon(i), p) for i, p in listening}
+        dropped = {(canon(i), p) for i, p in dropped}
+        for ip in ips:
+            for port in ports:
+                pair = (canon(ip), port)
+                if pair in dropped:
+                    self.set(*pair, 'filtered', FILTERED_REASONS)
+                elif pair in listening:
+                    self.set(*pair, 'open', {'syn-ack'})
+                else:
+                    self.set(*pair, 'closed', {'conn-refused'})
+        return self
+
+    def counts(self):
+        c = dict.fromkeys(STATES, 0)
+        for s in self.state.values():
+            c[s] += 1
+        return c
+
+    def self_check(self, sample=300, timeout=0.4, seed=1):
+        """Probe the non-closed pairs and a sample of the closed ones with
+        the reference prober; exit 99 if the harness is wrong."""
+        rng = random.Random(seed)
+        closed = [p for p, s in self.state.items() if s == 'closed']
+        pick = [p for p, s in self.state.items() if s != 'closed']
+        pick += rng.sample(closed, min(sample, len(closed)))
+        got = probe(pick, timeout=timeout)
+        bad = []
+        for pair in pick:
+            want = self.state[pair]
+            g = got[pair]
+            if want == 'open':
+                ok = g == 'open'
+            elif want == 'filtered':
+                ok = g in ('timeout', errno.EPERM)
+            elif want == 'closed':
+                ok = g == errno.ECONNREFUSED
+            else:
+                ok = g not in ('open', 'timeout', errno.ECONNREFUSED)
+            if not ok:
+                bad.append((pair, want, g if isinstance(g, str)
+                            else errno.errorcode.get(g, g)))
+        if bad:
+            hard_error('reference prober disagrees with the ground truth: '
+                       '%r' % bad[:10])
+        log('harness self-check: %d pairs probed, ground truth confirmed'
+            % len(pick))
+
+
+# --- running trawl ---------------------------------------------------------
+
+class Checker:
+    """Collects failures so that one run reports all of them."""
+
+    def __init__(self, name):
+        self.name = name
+        self.failures = 0
+        self.not_run = []
+
+    def cannot_run(self, reason):
+        """A part of the test could not run here: the test ends as skipped
+        (77) unless something failed, so that it never passes silently."""
+        self.not_run.append(reason)
+        log('NOT RUN: ' + reason)
+
+    def check(self, cond, msg):
+        if not cond:
+            self.failures += 1
+            log('FAIL: ' + msg)
+        return bool(cond)
+
+    def finish(self):
+        if self.failures:
+            log('%s: %d check(s) failed' % (self.name, self.failures))
+            sys.exit(1)
+        if self.not_run:
+            log('%s: the checks that ran passed, but not everything could '
+                'run here: %s' % (self.name, '; '.join(self.not_run)))
+            sys.exit(SKIP)
+        log('%s: all checks passed' % self.name)
+        sys.exit(0)
+
+
+class Run:
+    def __init__(self, argv, rc, out, err, elapsed):
+        self.argv, self.rc, self.out, self.err = argv, rc, out, err
+        self.elapsed = elapsed
+
+    @property
+    def cmd(self):
+        return shlex.join(self.argv)
+
+    @property
+    def err_lines(self):
+        return self.err.splitlines()
+
+
+def run(argv, timeout=60, input=None, wrap=None):
+    """Run trawl (argv[0] is its path); wrap is a prefix such as a shell
+    that sets limits.  A run that hangs is killed and reported."""
+    full = (wrap or []) + list(argv)
+    log('+ ' + shlex.join(argv))
+    t0 = time.monotonic()
+    try:
+        r = subprocess.run(full, input=input, capture_output=True,
+                           text=True, timeout=timeout,
+                           errors='backslashreplace')
+    except subprocess.TimeoutExpired as e:
+        def txt(b):
+            if b is None:
+                return ''
+            return b.decode('utf-8', 'replace') if isinstance(b, bytes) \
+                else b
+        log('TIMEOUT: trawl did not finish within %d s: %s'
+            % (timeout, shlex.join(argv)))
+        log('stderr so far: ' + txt(e.stderr)[-2000:])
+        return Run(argv, None, txt(e.stdout), txt(e.stderr), timeout)
+    el = time.monotonic() - t0
+    log('  exit %s in %.2f s, %d bytes out, stderr: %s' % (
+        r.returncode, el, len(r.stdout),
+        (r.stderr.strip()[-600:] or '(empty)')))
+    return Run(argv, r.returncode, r.stdout, r.stderr, el)
+
+
+class _Obj(list):
+    pass
+
+
+def parse_ndjson(ck, run_, where=None):
+    """Records of an NDJSON output, each checked against the contract's
+    key order and types.  Returns a list of dicts."""
+    text = run_.out if where is None else where
+    what = run_.cmd
+    recs = []
+    if text and not text.endswith('\n'):
+        ck.check(False, 'NDJSON does not end with a newline (%s)' % what)
+    for n, line in enumerate(text.splitlines(), 1):
+        try:
+            pairs = json.loads(line, object_pairs_hook=_Obj)
+        except ValueError as e:
+            ck.check(False, 'line %d is not JSON (%s): %r: %s'
+                     % (n, what, line, e))
+            continue
+        if not isinstance(pairs, _Obj):
+            ck.check(False, 'line %d is not an object: %r' % (n, line))
+            continue
+        keys = [k for k, _ in pairs]
+        rec = dict(pairs)
+        ok = ck.check(len(keys) == len(rec), 'duplicate key: %r' % line)
+        want = [k for k in KEY_ORDER if k in rec]
+        ok &= ck.check(keys == want and set(keys) <= set(KEY_ORDER),
+                       'keys %r, contract order %r: %r' % (keys, want, line))
+        for k in ('ip', 'port', 'proto', 'state', 'reason'):
+            ok &= ck.check(k in rec, 'key %r missing: %r' % (k, line))
+        if not ok:
+            continue
+        ck.check(isinstance(rec['ip'], str) and isinstance(rec['port'], int)
+                 and not isinstance(rec['port'], bool)
+                 and isinstance(rec['reason'], str) and rec['reason'],
+                 'bad value types: %r' % line)
+        ck.check(rec['proto'] == 'tcp', '"proto" not "tcp": %r' % line)
+        ck.check(rec['state'] in STATES, 'unknown state: %r' % line)
+        if 'ip' in rec and isinstance(rec['ip'], str):
+            try:
+                ck.check(canon(rec['ip']) == rec['ip'],
+                         'ip not in canonical compressed form: %r' % line)
+            except ValueError:
+                ck.check(False, 'ip is not an address: %r' % line)
+        has_rtt = rec['state'] in ('open', 'closed')
+        ck.check(('rtt_ms' in rec) == has_rtt,
+                 '"rtt_ms" must be present exactly for open/closed: %r'
+                 % line)
+        if 'rtt_ms' in rec:
+            ck.check(re.search(r'"rtt_ms":\d+\.\d{3}[,}]', line) is not None
+                     and rec['rtt_ms'] >= 0,
+                     'rtt_ms not a non-negative number with 3 decimals: %r'
+                     % line)
+        svc = service(rec['port']) if isinstance(rec['port'], int) else None
+        ck.check(rec.get('service') == svc,
+                 'service %r, /etc/services says %r: %r'
+                 % (rec.get('service'), svc, line))
+        recs.append(rec)
+    return recs
+
+
+_svc_cache = {}
+
+
+def service(port):
+    if port not in _svc_cache:
+        try:
+            _svc_cache[port] = socket.getservbyport(port, 'tcp')
+        except OSError:
+            _svc_cache[port] = None
+    return _svc_cache[port]
+
+
+def compare(ck, recs, truth, states=STATES, names=None, what=''):
+    """recs must be exactly the pairs of truth whose state is in states,
+    one record per (ip, port, name); names maps ip -> list of names (absent:
+    no "host" key).  Also checks grouping by host and port order."""
+    names = names or {}
+    want = {}
+    for (ip, port), st in truth.state.items():
+        if st not in states:
+            continue
+        for n in names.get(ip, [None]):
+            want[(ip, port, n)] = (st, truth.reasons[(ip, port)])
+    got = {}
+    dups = []
+    for r in recs:
+        k = (r['ip'], r['port'], r.get('host'))
+        if k in got:
+            dups.append(k)
+        got[k] = (r['state'], r['reason'])
+    ck.check(not dups, '%d duplicate records (%s), e.g. %r'
+             % (len(dups), what, dups[:5]))
+    missing = sorted(set(want) - set(got), key=str)
+    extra = sorted(set(got) - set(want), key=str)
+    wrong = sorted((k for k in set(want) & set(got)
+                    if got[k][0] != want[k][0]
+                    or got[k][1] not in want[k][1]), key=str)
+    ck.check(not missing, '%d expected records missing (%s), e.g. %r'
+             % (len(missing), what,
+                [(k, want[k][0]) for k in missing[:10]]))
+    ck.check(not extra, '%d unexpected records (%s), e.g. %r'
+             % (len(extra), what, [(k, got[k]) for k in extra[:10]]))
+    ck.check(not wrong, '%d records with the wrong state/reason (%s), e.g. %r'
+             % (len(wrong), what,
+                [(k, 'got', got[k], 'want', want[k][0], sorted(want[k][1]))
+                 for k in wrong[:10]]))
+    by_state = {}
+    for k in got:
+        by_state[got[k][0]] = by_state.get(got[k][0], 0) + 1
+    log('  compared %d records with %d expected: %s; %d missing, %d extra, '
+        '%d wrong' % (len(got), len(want), by_state, len(missing),
+                      len(extra), len(wrong)))
+    check_grouping(ck, recs, what)
+
+
+def check_grouping(ck, recs, what=''):
+    """A host's records are contiguous, its ports ascending (one line per
+    name for a port reached by several names)."""
+    seen_done = set()
+    cur = None
+    last_port = None
+    bad = []
+    for r in recs:
+        ip = r['ip']
+        if ip != cur:
+            if ip in seen_done:
+                bad.append('host %s split into several groups' % ip)
+            if cur is not None:
+                seen_done.add(cur)
+            cur, last_port = ip, None
+        elif last_port is not None and r['port'] < last_port:
+            bad.append('%s: port %d after %d' % (ip, r['port'], last_port))
+        last_port = r['port']
+    ck.check(not bad, 'output not grouped by host with ascending ports (%s):'
+             ' %r' % (what, bad[:5]))
+
+
+def check_summary(ck, run_, counts, probes=None, only_line=True):
+    """The summary is the last stderr line; its counts equal the truth."""
+    # A machine whose hard open-file limit is below -c says so; that line
+    # is the environment's, not the test's.
+    lines = [l for l in run_.err_lines
+             if not l.startswith('trawl: concurrency lowered to ')]
+    if only_line:
+        ck.check(len(lines) == 1, 'stderr should be just the summary line, '
+                 'got %r (%s)' % (lines[:10], run_.cmd))
+    if not ck.check(lines, 'no summary line on stderr (%s)' % run_.cmd):
+        return
+    m = SUMMARY_RE.match(lines[-1])
+    if not ck.check(m, 'summary line does not match the contract: %r'
+                    % lines[-1]):
+        return
+    got = [int(x) for x in m.group(1, 2, 3, 4, 5)]
+    if probes is None:
+        probes = sum(counts.values())
+    want = [probes] + [counts[s] for s in STATES]
+    ck.check(got == want, 'summary counts %r, ground truth %r (probes, open, '
+             'closed, filtered, unreachable): %r' % (got, want, lines[-1]))
+
+
+TEXT_HOST_RE = re.compile(r'^(?:(?P<names>.+) \((?P<ip1>[^()]+)\)|'
+                          r'(?P<ip2>[0-9a-fA-F.:]+))$')
+
+
+def parse_text(ck, text, what=''):
+    """Text output -> {host line: [(port, state, service, line)]}.
+
+    Blocks are a host line, its port lines, and a blank line."""
+    hosts = {}
+    blocks = text.split('\n\n')
+    if text:
+        ck.check(text.endswith('\n\n'),
+                 'text output should end with a blank line after the last '
+                 'host (%s)' % what)
+    for b in blocks:
+        lines = [l for l in b.split('\n')]
+        while lines and lines[-1] == '':
+            lines.pop()
+        if not lines:
+            continue
+        head, ports = _sorted_names(lines[0]), lines[1:]
+        ck.check(TEXT_HOST_RE.match(head), 'bad host line %r (%s)'
+                 % (head, what))
+        ck.check(head not in hosts, 'host %r appears twice (%s)'
+                 % (head, what))
+        ck.check(ports, 'host %r has no port lines (%s)' % (head, what))
+        entries = []
+        for l in ports:
+            m = re.match(r'^  (\d+)/tcp +(\S+)(?: +(\S.*))?$', l)
+            if not ck.check(m, 'bad port line %r under %r (%s)'
+                            % (l, head, what)):
+                continue
+            entries.append((int(m.group(1)), m.group(2), m.group(3), l))
+        hosts[head] = entries
+    return hosts
+
+
+def _sorted_names(head):
+    """The names of a host line in sorted order (the contract does not say
+    in which order several names come)."""
+    m = TEXT_HOST_RE.match(head)
+    if not m or not m.group('names'):
+        return head
+    return '%s (%s)' % (', '.join(sorted(m.group('names').split(', '))),
+                        m.group('ip1'))
+
+
+def text_port_line(port, state, svc):
+    """The contract's layout: port column %-9s, state %-8s, service.
+
+    ("unreachable" is wider than 8: the contract cannot mean it to run into
+    the service, so one space is taken to separate them there.)"""
+    col = '%-8s' % state if len(state) < 8 else state + ' '
+    return ('  %-9s %s%s' % ('%d/tcp' % port, col, svc or '')).rstrip()
+
+
+def check_text(ck, text, truth, states=('open',), names=None, what=''):
+    """Text output holds exactly the pairs of truth in states, each under
+    its host line, ports ascending, laid out per the contract."""
+    names = names or {}
+    hosts = parse_text(ck, text, what)
+    want = {}
+    for (ip, port), st in truth.state.items():
+        if st in states:
+            n = names.get(ip)
+            head = '%s (%s)' % (', '.join(sorted(n)), ip) if n else ip
+            want.setdefault(head, []).append((port, st))
+    ck.check(set(hosts) == set(want),
+             'text host lines differ (%s): missing %r, extra %r'
+             % (what, sorted(set(want) - set(hosts))[:10],
+                sorted(set(hosts) - set(want))[:10]))
+    layout_bad = []
+    for head in set(hosts) & set(want):
+        got = [(p, s) for p, s, _, _ in hosts[head]]
+        ck.check(got == sorted(want[head]),
+                 'ports under %r: got %r, want %r (%s)'
+                 % (head, got[:20], sorted(want[head])[:20], what))
+        for p, s, svc, line in hosts[head]:
+            ck.check(svc == service(p), 'service of %d/tcp under %r: %r, '
+                     '/etc/services says %r' % (p, head, svc, service(p)))
+            if line.rstrip() != text_port_line(p, s, service(p)):
+                layout_bad.append((line, text_port_line(p, s, service(p))))
+    ck.check(not layout_bad, '%d text port lines not in the contract layout '
+             '"  %%-9s %%-8s%%s" (%s), e.g. got/want %r'
+             % (len(layout_bad), what, layout_bad[:3]))
+
+
+def seed_from_env(default):
+    s = int(os.environ.get('TRAWL_E2E_SEED', default))
+    log('random seed %d (set TRAWL_E2E_SEED to change)' % s)
+    return s
+
+
+def trawl_path():
+    if len(sys.argv) < 2:
+        hard_error('usage: %s PATH-TO-TRAWL' % sys.argv[0])
+    p = os.path.abspath(sys.argv[1])
+    if not os.access(p, os.X_OK):
+        hard_error('%s is not an executable' % p)
+    return p

@@ -1,0 +1,251 @@
+#!/usr/bin/env python3
+"""The command line: usage errors, help, version, exit statuses, -o, -q, the
+summary line, --dry-run counts, a reader that goes away.
+
+Runs in a private network namespace like the others: a parser bug could
+otherwise turn a "bad target" into a real scan of somebody's network.
+"""
+import os
+import shutil
+import signal
+import stat
+import subprocess
+import sys
+import tempfile
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import netns  # noqa: E402
+
+netns.enter_namespace()
+trawl = netns.trawl_path()
+ck = netns.Checker('e2e-cli')
+tmp = tempfile.mkdtemp(prefix='trawl-e2e-cli.')
+
+# --- usage errors: exit 2, one stderr line naming the token, nothing else --
+
+T = '127.0.0.1'
+USAGE = [
+    # (arguments, the exact line or None, a piece the line must contain)
+    (['-p', '90-80', T], "trawl: bad port range '90-80'", None),
+    (['-p', '0', T], "trawl: bad port '0'", None),
+    (['-p', '70000', T], "trawl: bad port '70000'", None),
+    (['-p', '22,0', T], "trawl: bad port '0'", None),
+    (['-p', '', T], 'trawl: empty port list', None),
+    (['-p', '22,,80', T], "trawl: empty item in port list '22,,80'", None),
+    (['-p', '22,x', T], None, 'x'),
+    (['--top-ports', '0', T], None, "'0'"),
+    (['--top-ports', '1001', T], None, "'1001'"),
+    (['--top-ports', 'many', T], None, "'many'"),
+    (['-p', '22', '10.0.0.300'], "trawl: bad target '10.0.0.300'", None),
+    (['-p', '22', '10.0.0.0/33'], "trawl: bad target '10.0.0.0/33'", None),
+    (['-p', '22', T, '2001:db8::/129'], "trawl: bad target '2001:db8::/129'",
+     None),
+    (['-p', '22', '10.0.0.9-10.0.0.1'],
+     "trawl: bad target '10.0.0.9-10.0.0.1'", None),
+    (['-p', '22', '[::1'], "trawl: bad target '[::1'", None),
+    (['--bogus', T], None, '--bogus'),
+    (['-Z', T], None, 'Z'),
+    (['-p', '22'], None, None),                       # no target
+    ([], None, None),                                 # nothing at all
+    (['-f', 'xml', T], None, "'xml'"),
+    (['--states', 'open,bogus', T], "trawl: bad state 'bogus'", None),
+    (['--states', '', T], None, "''"),
+    (['-c', '0', T], None, "'0'"),
+    (['-c', '1000001', T], None, "'1000001'"),
+    (['-t', 'abc', T], None, "'abc'"),
+    (['-t', '0', T], None, "'0'"),
+    (['-t', '3600001', T], None, "'3600001'"),
+    (['--retries', '11', T], None, "'11'"),
+    (['--retries', '-1', T], None, "'-1'"),
+    (['-p'], None, None),                             # missing argument
+]
+for args, exact, piece in USAGE:
+    r = netns.run([trawl, *args], timeout=20)
+    lines = r.err_lines
+    ck.check(r.rc == 2, 'exit %r, want 2: %s' % (r.rc, r.cmd))
+    ck.check(r.out == '', 'usage error wrote to stdout: %r (%s)'
+             % (r.out[:200], r.cmd))
+    if not ck.check(len(lines) == 1, 'want exactly one stderr line, got %r '
+                    '(%s)' % (lines, r.cmd)):
+        continue
+    ck.check(lines[0].startswith('trawl: '),
+             'stderr line does not start with "trawl: ": %r' % lines[0])
+    if exact is not None:
+        ck.check(lines[0] == exact, 'stderr %r, want %r (%s)'
+                 % (lines[0], exact, r.cmd))
+    if piece is not None:
+        ck.check(piece in lines[0], 'stderr %r does not name %r (%s)'
+                 % (lines[0], piece, r.cmd))
+
+# --- help and version ------------------------------------------------------
+
+LONG = ['--ports', '--top-ports', '--concurrency', '--timeout', '--retries',
+        '--format', '--output', '--states', '--quiet', '--help', '--version',
+        # issue 3
+        '--input-file', '--exclude', '--exclude-file', '--order', '--seed',
+        '--shard', '--shards', '--dry-run', '--rate', '--host-concurrency',
+        '--resume', '--progress', '--no-progress', '--stats-every']
+SHORT = ['-4', '-6', '-c', '-f', '-h', '-o', '-p', '-q', '-t', '-V']
+for h in ('-h', '--help'):
+    r = netns.run([trawl, h])
+    ck.check(r.rc == 0, 'exit %r, want 0: %s' % (r.rc, r.cmd))
+    ck.check(r.err == '', '%s wrote to stderr: %r' % (h, r.err))
+    for opt in LONG + SHORT:
+        ck.check(opt in r.out.replace('\u2010', '-'),
+                 '%s does not mention %s' % (h, opt))
+for v in ('-V', '--version'):
+    r = netns.run([trawl, v])
+    ck.check(r.rc == 0 and r.out == 'trawl 0.1.0\n' and r.err == '',
+             '%s: want "trawl 0.1.0" and exit 0, got exit %r out %r err %r'
+             % (v, r.rc, r.out, r.err))
+
+# --- the scan space, counted without a packet (--dry-run) ------------------
+
+DRY = [
+    (['-p', '22', T], 1, 1),
+    (['-p', '-1024', T], 1, 1024),
+    (['-p', '60000-', T], 1, 5536),
+    (['-p', '-', T], 1, 65535),
+    (['-p', 'all', T], 1, 65535),
+    (['-p', '22,22,20-25', T], 1, 6),
+    (['-p', '1-10', '-p', '5-15', T], 1, 15),
+    ([T], 1, 100),
+    (['--top-ports', '1000', T], 1, 1000),
+    (['--top-ports', '1', T], 1, 1),
+    (['-p', '1', '127.0.0.0/30'], 4, 1),
+    (['-p', '1', '127.0.0.1-10'], 10, 1),
+    (['-p', '1', '127.0.0.1-127.0.1.0'], 256, 1),
+    (['-p', '1', '127.0.0.0/30', '127.0.0.2-5', '127.0.0.4'], 6, 1),
+    (['-p', '1', '::1', '[::1]', '0::1'], 1, 1),
+    (['-p', '1', '2001:db8::/120'], 256, 1),
+    (['-p', '1', '2001:db8::1-2001:db8::ff'], 255, 1),
+]
+for args, hosts, ports in DRY:
+    r = netns.run([trawl, '--dry-run', *args])
+    want = '%d probes (%d hosts x %d ports)\n' % (hosts * ports, hosts, ports)
+    ck.check(r.rc == 0 and r.out == want,
+             '--dry-run: want %r exit 0, got %r exit %r (%s)'
+             % (want, r.out, r.rc, r.cmd))
+
+# --- a real scan: listeners, drops, unreachable ----------------------------
+
+lst = netns.Listeners()
+PORTS = list(range(23000, 23100))
+listening = set()
+for ip, n in (('127.0.0.1', 7), ('127.0.0.2', 3)):
+    for port in PORTS[5::13][:n]:
+        lst.add(ip, port)
+        listening.add((ip, port))
+lst.start()
+dropped = {('127.0.0.2', 23001), ('127.0.0.2', 23002), ('127.0.0.1', 23099)}
+netns.nft_drop(dropped)
+netns.sh(['ip', 'route', 'add', 'unreachable', '198.51.100.0/30'])
+truth = netns.Truth().build(['127.0.0.1', '127.0.0.2'], PORTS, listening,
+                            dropped)
+for i in range(4):
+    for port in PORTS:
+        truth.set('198.51.100.%d' % i, port, 'unreachable', {'host-unreach'})
+truth.self_check()
+counts = truth.counts()
+netns.log('ground truth: %s' % counts)
+SCAN = ['-t', '300', '--retries', '0', '-p', '23000-23099', '127.0.0.1-2',
+        '198.51.100.0/30']
+
+r = netns.run([trawl, '-f', 'ndjson', '--states', 'all', *SCAN])
+ck.check(r.rc == 0, 'exit %r, want 0: %s' % (r.rc, r.cmd))
+netns.compare(ck, netns.parse_ndjson(ck, r), truth, what='cli scan')
+netns.check_summary(ck, r, counts)
+reference = r.out
+
+# -q: no summary, nothing on stderr; the same results.
+r = netns.run([trawl, '-q', '-f', 'ndjson', '--states', 'all', *SCAN])
+ck.check(r.rc == 0, 'exit %r, want 0: %s' % (r.rc, r.cmd))
+ck.check(r.err == '', '-q: stderr not empty: %r' % r.err)
+netns.compare(ck, netns.parse_ndjson(ck, r), truth, what='-q')
+
+# -q also silences warnings (an unresolvable name next to a good target).
+r = netns.run([trawl, '-q', '-f', 'ndjson', *SCAN, 'nonexistent.invalid'])
+ck.check(r.rc == 0, 'exit %r, want 0: %s' % (r.rc, r.cmd))
+ck.check(r.err == '', '-q with a warning: stderr not empty: %r' % r.err)
+netns.compare(ck, netns.parse_ndjson(ck, r), truth, states=('open',),
+              what='-q, unresolvable name among targets')
+
+# Without -q that warning is said and the scan goes on.
+r = netns.run([trawl, '-f', 'ndjson', *SCAN, 'nonexistent.invalid'])
+ck.check(r.rc == 0, 'exit %r, want 0: %s' % (r.rc, r.cmd))
+ck.check(any(l.startswith("trawl: cannot resolve 'nonexistent.invalid': ")
+             for l in r.err_lines),
+         'no "cannot resolve" warning: %r' % r.err)
+netns.check_summary(ck, r, counts, only_line=False)
+
+# Only an unresolvable name: exit 1.
+r = netns.run([trawl, '-p', '22', 'nonexistent.invalid'])
+ck.check(r.rc == 1, 'exit %r, want 1: %s' % (r.rc, r.cmd))
+ck.check(r.out == '', 'stdout not empty: %r' % r.out)
+ck.check(any(l.startswith("trawl: cannot resolve 'nonexistent.invalid': ")
+             for l in r.err_lines), 'no "cannot resolve" warning: %r' % r.err)
+ck.check('trawl: no target address to scan' in r.err_lines,
+         'no "no target address to scan": %r' % r.err)
+
+# -o FILE: results in the file (truncated first), nothing on stdout,
+# mode 0666 & ~umask.
+out = os.path.join(tmp, 'out.ndjson')
+with open(out, 'w') as f:
+    f.write('stale\n' * 200000)
+umask = ['sh', '-c', 'umask 027 && exec "$@"', 'sh']
+r = netns.run([trawl, '-f', 'ndjson', '--states', 'all', '-o', out, *SCAN],
+              wrap=umask)
+ck.check(r.rc == 0, 'exit %r, want 0: %s' % (r.rc, r.cmd))
+ck.check(r.out == '', '-o: stdout not empty: %r' % r.out[:200])
+with open(out) as f:
+    data = f.read()
+netns.compare(ck, netns.parse_ndjson(ck, r, where=data), truth,
+              what='-o file')
+netns.check_summary(ck, r, counts)
+os.unlink(out)
+r = netns.run([trawl, '-f', 'ndjson', '--states', 'all', '-o', out, *SCAN],
+              wrap=umask)
+mode = stat.S_IMODE(os.stat(out).st_mode)
+ck.check(mode == 0o640, '-o created the file with mode %o, want 640 '
+         '(0666 & ~027)' % mode)
+
+# -o into a directory that does not exist: exit 1, nothing scanned.
+bad = os.path.join(tmp, 'no', 'such', 'dir', 'out')
+r = netns.run([trawl, '-o', bad, *SCAN])
+ck.check(r.rc == 1, 'exit %r, want 1: %s' % (r.rc, r.cmd))
+ck.check(r.out == '' and not any(netns.SUMMARY_RE.match(l)
+                                 for l in r.err_lines),
+         'output file not writable, but a scan ran: %r' % r.err)
+ck.check(any(bad in l for l in r.err_lines), 'stderr does not name %s: %r'
+         % (bad, r.err))
+
+# A scan that finds nothing open: empty stdout, exit 0.
+r = netns.run([trawl, '-t', '300', '-p', '24000-24099', '127.0.0.1'])
+ck.check(r.rc == 0 and r.out == '', 'nothing open: want exit 0 and empty '
+         'stdout, got exit %r, %r' % (r.rc, r.out[:200]))
+netns.check_summary(ck, r, {'open': 0, 'closed': 100, 'filtered': 0,
+                            'unreachable': 0})
+
+# The reader goes away: trawl ends quietly, without an error message.
+argv = [trawl, '-f', 'ndjson', '--states', 'all', '-t', '300', '-p',
+        '1-5000', '127.0.0.0/29']
+netns.log('+ %s | head -c 100' % ' '.join(argv))
+p = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+p.stdout.read(100)
+p.stdout.close()
+try:
+    _, err = p.communicate(timeout=60)
+except subprocess.TimeoutExpired:
+    p.kill()
+    _, err = p.communicate()
+    ck.check(False, 'trawl did not end after its reader went away')
+err = err.decode('utf-8', 'replace')
+netns.log('  exit %r, stderr: %s' % (p.returncode, err.strip() or '(empty)'))
+ck.check(p.returncode == -signal.SIGPIPE or p.returncode in (0, 1, 141),
+         'reader gone: exit %r' % p.returncode)
+ck.check(all(netns.SUMMARY_RE.match(l) for l in err.splitlines()),
+         'reader gone: trawl was not quiet: %r' % err)
+
+lst.close()
+shutil.rmtree(tmp)
+ck.finish()

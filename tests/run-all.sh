@@ -1,0 +1,21 @@
+#!/bin/sh
+# Build trawl twice (plain, and with AddressSanitizer + UndefinedBehavior-
+# Sanitizer), both with -Werror, and run the whole test suite in each.
+# End-to-end tests create private network namespaces: run as root, or
+# they skip (exit 77) and say why.
+set -eu
+cd "$(dirname "$0")/.."
+
+meson setup --reconfigure -Dwerror=true build >/dev/null 2>&1 ||
+	meson setup -Dwerror=true build
+ninja -C build
+meson test -C build --print-errorlogs
+
+meson setup --reconfigure -Dwerror=true -Db_sanitize=address,undefined \
+	-Db_lundef=false build-asan >/dev/null 2>&1 ||
+	meson setup -Dwerror=true -Db_sanitize=address,undefined \
+		-Db_lundef=false build-asan
+ninja -C build-asan
+ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
+UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+	meson test -C build-asan --print-errorlogs --timeout-multiplier 3
