@@ -40,7 +40,7 @@ enum {
 	OPT_STATS_EVERY,
 };
 
-static const char shortopts[] = ":46c:f:hi:o:p:qt:Vx:";
+static const char shortopts[] = ":46c:f:hi:o:p:qT:t:Vx:";
 
 static const struct option longopts[] = {
 	{ "concurrency", required_argument, NULL, 'c' },
@@ -65,6 +65,7 @@ static const struct option longopts[] = {
 	{ "quiet", no_argument, NULL, 'q' },
 	{ "retries", required_argument, NULL, OPT_RETRIES },
 	{ "states", required_argument, NULL, OPT_STATES },
+	{ "threads", required_argument, NULL, 'T' },
 	{ "timeout", required_argument, NULL, 't' },
 	{ "top-ports", required_argument, NULL, OPT_TOP_PORTS },
 	{ "version", no_argument, NULL, 'V' },
@@ -76,7 +77,7 @@ usage(FILE *f)
 {
 	fprintf(f,
 "usage: trawl [-46hqV] [-c N] [-f FORMAT] [-i FILE] [-o FILE] [-p PORTS]\n"
-"             [-t MS] [-x LIST] [long options] [TARGET...]\n"
+"             [-T N] [-t MS] [-x LIST] [long options] [TARGET...]\n"
 "\n"
 "Find the open TCP ports of many hosts with non-blocking connect().\n"
 "\n"
@@ -103,6 +104,7 @@ usage(FILE *f)
 "  -c, --concurrency N     sockets in flight at most (default %d)\n"
 "      --host-concurrency N  sockets in flight to one address at most\n"
 "      --rate N            connection attempts per second at most\n"
+"  -T, --threads N         reactors, one per thread (default: one per CPU)\n"
 "  -t, --timeout MS        per connect attempt, milliseconds (default %d)\n"
 "      --retries N         extra attempts when no answer came (default %d)\n"
 "Output:\n"
@@ -228,6 +230,11 @@ cli_parse(struct cli *c, int argc, char **argv)
 			break;
 		case 'q':
 			c->quiet = true;
+			break;
+		case 'T':
+			if (number("threads", optarg, 1, 1024,
+			    &c->threads) != 0)
+				return CLI_USAGE;
 			break;
 		case 't':
 			if (number("timeout", optarg, 1, 3600000,

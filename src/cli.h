@@ -36,6 +36,7 @@ struct cli {
 	size_t ninput_files;
 	uint64_t rate;
 	unsigned host_concurrency;
+	unsigned threads;		/* 0: one per CPU */
 	const char *resume;
 	int progress;			/* -1 auto, 0 off, 1 on */
 	unsigned stats_every;

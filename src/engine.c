@@ -27,6 +27,7 @@
 #include <errno.h>
 #include <netinet/in.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
@@ -120,7 +121,8 @@ struct engine {
 	uint64_t last_flush;
 
 	struct scan_counters counters;
-	volatile sig_atomic_t stopping;
+	/* Set from signal handlers and other threads: lock-free atomic. */
+	atomic_int stopping;
 	int sink_failed;
 	int fatal_errno;
 };
@@ -523,6 +525,18 @@ probe_on_timeout(struct reactor_timer *t)
 
 /* --- the loop ------------------------------------------------------------ */
 
+/* Is there more of the walk?  Asks the sink for another slice if not. */
+static bool
+walk_more(struct engine *e)
+{
+	if (iter_remaining(e->iter) > 0)
+		return true;
+	if (e->sink.refill == NULL || e->stopping)
+		return false;
+	return e->sink.refill(e->sink.ctx, e->iter) &&
+	    iter_remaining(e->iter) > 0;
+}
+
 static struct probe *
 next_probe(struct engine *e)
 {
@@ -535,7 +549,7 @@ next_probe(struct engine *e)
 			e->retry_tail = NULL;
 		return p;
 	}
-	if (e->free == NULL || !iter_next(e->iter, &ip))
+	if (e->free == NULL || !walk_more(e) || !iter_next(e->iter, &ip))
 		return NULL;
 	p = e->free;
 	e->free = p->next;
@@ -582,7 +596,7 @@ admit(struct engine *e)
 		struct probe *p;
 
 		if (e->retry_head == NULL && (e->free == NULL ||
-		    iter_remaining(e->iter) == 0))
+		    !walk_more(e)))
 			break;
 		if (!rate_allows(e, now, &when)) {
 			e->hold_until = when;
@@ -604,14 +618,14 @@ admit(struct engine *e)
 }
 
 static bool
-finished(const struct engine *e)
+finished(struct engine *e)
 {
 	if (e->inflight > 0)
 		return false;
 	if (e->stopping)
 		return true;
 	return e->retry_head == NULL && e->parked == NULL &&
-	    iter_remaining(e->iter) == 0;
+	    !walk_more(e);
 }
 
 struct engine *

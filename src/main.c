@@ -17,6 +17,7 @@
 #include "cli.h"
 #include "trawl/collect.h"
 #include "trawl/fdlimit.h"
+#include "trawl/hub.h"
 #include "trawl/iter.h"
 #include "trawl/lines.h"
 #include "trawl/log.h"
@@ -42,7 +43,7 @@ enum {
 #define DEFAULT_RESUME_FILE "trawl.resume"
 
 /* The signal handler's view of the running scan. */
-static struct engine *running;
+static struct hub *running;
 static volatile sig_atomic_t stop_signal;
 
 static void
@@ -56,7 +57,7 @@ on_stop_signal(int sig)
 	}
 	stop_signal = sig;
 	if (running != NULL)
-		engine_stop(running);
+		hub_stop(running);
 }
 
 static void
@@ -315,33 +316,16 @@ work_size(const struct work *w)
 
 /* Save what is left after a stopped run; 0 or -1. */
 static int
-save_rest(struct work *w, const struct iter *it, const struct engine *e)
+save_rest(struct work *w, const struct hub *h)
 {
-	size_t cap = engine_slots(e) + it->nranges, n;
-	struct iter_range *rest = calloc(cap, sizeof(*rest));
-	uint64_t *pos = calloc(engine_slots(e), sizeof(*pos));
 	struct resume out = w->state;
-	size_t npos;
 	int rc;
 
-	if (rest == NULL || pos == NULL) {
-		free(rest);
-		free(pos);
-		errno = ENOMEM;
+	out.nranges = hub_rest(h, &out.ranges);
+	if (out.nranges == (size_t)-1)
 		return -1;
-	}
-	n = iter_rest(it, rest);
-	npos = engine_pending(e, pos, engine_slots(e));
-	for (size_t i = 0; i < npos; i++) {
-		rest[n].lo = pos[i];
-		rest[n].hi = pos[i] + 1;
-		n++;
-	}
-	out.ranges = rest;
-	out.nranges = resume_normalize(rest, n);
 	rc = resume_save(w->resume_path, &out);
-	free(rest);
-	free(pos);
+	free(out.ranges);
 	return rc;
 }
 
@@ -395,7 +379,7 @@ summary(const struct out_stats *st)
 
 static int
 scan(const struct cli *c, struct space *s, struct work *w,
-    unsigned concurrency)
+    unsigned concurrency, unsigned threads)
 {
 	struct scan_config cfg = {
 		.concurrency = concurrency,
@@ -405,10 +389,9 @@ scan(const struct cli *c, struct space *s, struct work *w,
 		.host_concurrency = c->host_concurrency,
 	};
 	struct relay relay = { 0 };
-	struct iter it;
+	struct hub_config hc;
 	struct wbuf *out;
-	struct engine *e;
-	struct scan_sink sink;
+	struct hub *h;
 	struct out_stats st;
 	uint64_t start = reactor_clock();
 	bool live;
@@ -420,7 +403,6 @@ scan(const struct cli *c, struct space *s, struct work *w,
 		log_error("cannot open '%s': %s", c->output, strerror(errno));
 		return EXIT_FAILED;
 	}
-	iter_init(&it, &w->plan, w->state.ranges, w->state.nranges);
 	relay.col = collect_new(s, c->report);
 	if (relay.col == NULL ||
 	    collect_add_output(relay.col, c->format, out) != 0) {
@@ -432,13 +414,19 @@ scan(const struct cli *c, struct space *s, struct work *w,
 	live = c->progress == 1 || (c->progress == -1 && !c->quiet &&
 	    isatty(STDERR_FILENO));
 	relay.progress = progress_new(live, c->quiet ? 0 : c->stats_every,
-	    iter_remaining(&it));
+	    work_size(w));
 	relay.clear_first = strcmp(c->output, "-") == 0 &&
 	    isatty(STDOUT_FILENO);
-	sink.deliver = relay_deliver;
-	sink.ctx = &relay;
-	e = engine_new(&cfg, &it, &sink);
-	if (e == NULL) {
+	memset(&hc, 0, sizeof(hc));
+	hc.threads = threads;
+	hc.scan = cfg;
+	hc.plan = &w->plan;
+	hc.ranges = w->state.ranges;
+	hc.nranges = w->state.nranges;
+	hc.sink.deliver = relay_deliver;
+	hc.sink.ctx = &relay;
+	h = hub_new(&hc);
+	if (h == NULL) {
 		log_error("cannot start the scan: %s", strerror(errno));
 		progress_free(relay.progress);
 		collect_free(relay.col);
@@ -446,10 +434,10 @@ scan(const struct cli *c, struct space *s, struct work *w,
 		return EXIT_FAILED;
 	}
 	collect_begin(relay.col);
-	running = e;
+	running = h;
 	if (stop_signal != 0)
-		engine_stop(e);
-	rc = engine_run(e);
+		hub_stop(h);
+	rc = hub_run(h);
 	running = NULL;
 	progress_free(relay.progress);
 
@@ -480,13 +468,17 @@ scan(const struct cli *c, struct space *s, struct work *w,
 	}
 	if (rc == -2) {
 		log_error("cannot open connections: %s",
-		    strerror(engine_fatal_errno(e)));
+		    strerror(hub_fatal_errno(h)));
+		status = EXIT_FAILED;
+	} else if (rc == -3) {
+		log_error("cannot start a scan thread: %s",
+		    strerror(hub_fatal_errno(h)));
 		status = EXIT_FAILED;
 	}
 	if (!c->quiet)
 		summary(&st);
 	if (st.interrupted) {
-		if (save_rest(w, &it, e) != 0) {
+		if (save_rest(w, h) != 0) {
 			log_error("cannot save the rest of the scan to '%s': %s",
 			    w->resume_path, strerror(errno));
 		} else {
@@ -497,11 +489,20 @@ scan(const struct cli *c, struct space *s, struct work *w,
 	    errno != ENOENT) {
 		log_warn("cannot remove '%s': %s", c->resume, strerror(errno));
 	}
-	engine_free(e);
+	hub_free(h);
 	collect_free(relay.col);
 	if (status == EXIT_DONE && stop_signal != 0)
 		status = 128 + stop_signal;
 	return status;
+}
+
+/* CPUs online: the default number of threads. */
+static unsigned
+cpus(void)
+{
+	long n = sysconf(_SC_NPROCESSORS_ONLN);
+
+	return n > 0 ? (unsigned)n : 1;
 }
 
 static int
@@ -551,7 +552,8 @@ run(const struct cli *c)
 		if (work_size(&w) < concurrency)
 			concurrency = work_size(&w) > 0 ?
 			    (unsigned)work_size(&w) : 1;
-		status = scan(c, s, &w, concurrency);
+		status = scan(c, s, &w, concurrency, c->threads > 0 ?
+		    c->threads : cpus());
 	}
 	resume_free(&w.state);
 	space_free(s);

@@ -38,13 +38,22 @@ struct scan_event {
 	uint8_t attempts;	/* connect() attempts that counted */
 };
 
+/* The engine's link to the rest of the program. */
 struct scan_sink {
 	/*
-	 * A batch of events, and the group below which everything is done
-	 * (see iter.h).  Returns 0, or -1 to stop the scan (output failed).
+	 * A batch of events, and the group below which everything this
+	 * engine was given is done (see iter.h).  Returns 0, or -1 to stop
+	 * the scan (output failed).
 	 */
 	int (*deliver)(void *ctx, const struct scan_event *ev, size_t n,
 	    uint64_t done_below);
+	/*
+	 * The walk ran out: point it at more work (iter_init() on the next
+	 * ranges, in ascending order) and return true, or return false when
+	 * there is none.  NULL: the first walk is all there is.  This is how
+	 * several engines share one walk, a slice at a time.
+	 */
+	bool (*refill)(void *ctx, struct iter *it);
 	void *ctx;
 };
 
@@ -67,7 +76,10 @@ void engine_free(struct engine *e);
  * time (the errno is in engine_fatal_errno()).
  */
 int engine_run(struct engine *e);
-/* Start no new probe; those in flight finish.  Async-signal-safe. */
+/*
+ * Start no new probe; those in flight finish.  Async-signal-safe, and safe
+ * from any thread.
+ */
 void engine_stop(struct engine *e);
 const struct scan_counters *engine_counters(const struct engine *e);
 int engine_fatal_errno(const struct engine *e);

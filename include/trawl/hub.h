@@ -1,0 +1,57 @@
+/*
+ * The hub: one walk shared by several engines, one per thread, and their
+ * events brought to one sink.
+ *
+ * The walk's ranges are handed out in slices, in ascending order, to
+ * whichever engine runs dry first: threads share nothing on the hot path but
+ * a lock taken once per slice and once per batch of events.  Because slices
+ * leave in order, the hub knows exactly which groups are finished (the
+ * smallest group any engine or the undealt rest still holds), so grouped
+ * output, counts and resume files are the same with any number of threads.
+ */
+#ifndef TRAWL_HUB_H
+#define TRAWL_HUB_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "trawl/iter.h"
+#include "trawl/scan.h"
+
+struct hub;
+
+struct hub_config {
+	unsigned threads;		/* engines, at least 1 */
+	struct scan_config scan;	/* totals, split between engines */
+	const struct iter_plan *plan;
+	const struct iter_range *ranges;	/* ascending, disjoint */
+	size_t nranges;
+	/*
+	 * Where events go.  deliver() is called with the hub's lock held,
+	 * from any of its threads, one call at a time; refill is unused.
+	 */
+	struct scan_sink sink;
+};
+
+/* NULL with errno on failure. */
+struct hub *hub_new(const struct hub_config *cfg);
+void hub_free(struct hub *h);
+/* Engines actually run: fewer than asked when there is little work. */
+unsigned hub_threads(const struct hub *h);
+/*
+ * Run every engine to its end, or until hub_stop().  Returns 0; -1 when
+ * the sink failed; -2 when the machine could not open connections for a
+ * long time (errno in hub_fatal_errno()); -3 when a thread could not be
+ * started (errno in hub_fatal_errno()).
+ */
+int hub_run(struct hub *h);
+/* Start no new probe anywhere.  Async-signal-safe. */
+void hub_stop(struct hub *h);
+int hub_fatal_errno(const struct hub *h);
+/*
+ * After hub_run(): the work not done, as ascending disjoint ranges in
+ * *out (free() it).  Returns the count, or (size_t)-1 with errno.
+ */
+size_t hub_rest(const struct hub *h, struct iter_range **out);
+
+#endif
