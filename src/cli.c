@@ -10,7 +10,9 @@
 
 #include "cli.h"
 #include "trawl/iter.h"
+#include "trawl/dns.h"
 #include "trawl/log.h"
+#include "trawl/names.h"
 #include "trawl/num.h"
 #include "trawl/output.h"
 #include "trawl/ports.h"
@@ -38,6 +40,12 @@ enum {
 	OPT_SHARD,
 	OPT_SHARDS,
 	OPT_STATS_EVERY,
+	OPT_RESOLVER,
+	OPT_DNS_CONCURRENCY,
+	OPT_SUBDOMAINS,
+	OPT_CT_URL,
+	OPT_WORDLIST,
+	OPT_LIST_NAMES,
 };
 
 static const char shortopts[] = ":46c:f:hi:o:p:qT:t:Vx:";
@@ -58,6 +66,12 @@ static const struct option longopts[] = {
 	{ "shard", required_argument, NULL, OPT_SHARD },
 	{ "shards", required_argument, NULL, OPT_SHARDS },
 	{ "stats-every", required_argument, NULL, OPT_STATS_EVERY },
+	{ "resolver", required_argument, NULL, OPT_RESOLVER },
+	{ "dns-concurrency", required_argument, NULL, OPT_DNS_CONCURRENCY },
+	{ "subdomains", required_argument, NULL, OPT_SUBDOMAINS },
+	{ "ct-url", required_argument, NULL, OPT_CT_URL },
+	{ "wordlist", required_argument, NULL, OPT_WORDLIST },
+	{ "list-names", no_argument, NULL, OPT_LIST_NAMES },
 	{ "format", required_argument, NULL, 'f' },
 	{ "help", no_argument, NULL, 'h' },
 	{ "output", required_argument, NULL, 'o' },
@@ -93,6 +107,15 @@ usage(FILE *f)
 "      --exclude-file FILE exclusions from FILE, one a line\n"
 "  -4                      IPv4 addresses only\n"
 "  -6                      IPv6 addresses only\n"
+"Names:\n"
+"      --subdomains DOMAIN find names under DOMAIN (certificate logs, and\n"
+"                          --wordlist) and scan them; repeatable\n"
+"      --wordlist FILE     also try WORD.DOMAIN for each word of FILE\n"
+"      --ct-url URL        certificate log server (default https://crt.sh/)\n"
+"      --list-names        print the names resolved and their addresses, exit\n"
+"      --resolver ADDR[:PORT]  DNS server to ask (repeatable; default\n"
+"                          /etc/resolv.conf)\n"
+"      --dns-concurrency N names resolved at once (default %d)\n"
 "Order and shards:\n"
 "      --order ORDER       random (default) or sequential\n"
 "      --seed N            seed of the random order, for a reproducible one\n"
@@ -110,8 +133,8 @@ usage(FILE *f)
 "Output:\n"
 "  -f, --format FORMAT     %s (default text)\n"
 "  -o, --output FILE       write results to FILE instead of standard output\n"
-"      --states LIST       states to report: open,closed,filtered,unreachable\n"
-"                          or all (default open)\n"
+"      --states LIST       states to report: open,closed,filtered,unreachable,\n"
+"                          unresolved or all (default open)\n"
 "      --progress          live progress line on stderr (default on a terminal)\n"
 "      --no-progress       no live progress line\n"
 "      --stats-every SECONDS  a plain progress line at this interval\n"
@@ -123,8 +146,8 @@ usage(FILE *f)
 "  -V, --version           the version\n"
 "\n"
 "Scan only hosts you are allowed to scan.  See trawl(1).\n",
-	    DEFAULT_CONCURRENCY, DEFAULT_TIMEOUT_MS, DEFAULT_RETRIES,
-	    output_names());
+	    DNS_DEFAULT_CONCURRENCY, DEFAULT_CONCURRENCY, DEFAULT_TIMEOUT_MS,
+	    DEFAULT_RETRIES, output_names());
 }
 
 /* Remember a repeatable option's value (argv outlives the parse). */
@@ -338,6 +361,52 @@ cli_parse(struct cli *c, int argc, char **argv)
 			    &c->stats_every) != 0)
 				return CLI_USAGE;
 			break;
+		case OPT_RESOLVER: {
+			struct dns_resolver r;
+
+			if (dns_resolver_parse(optarg, &r, err,
+			    sizeof(err)) != 0) {
+				log_error("%s", err);
+				return CLI_USAGE;
+			}
+			if (list_add(&c->resolvers, &c->nresolvers,
+			    optarg) != 0)
+				return CLI_FAIL;
+			break;
+		}
+		case OPT_DNS_CONCURRENCY:
+			if (number("dns-concurrency", optarg, 1, 100000,
+			    &c->dns_concurrency) != 0)
+				return CLI_USAGE;
+			break;
+		case OPT_SUBDOMAINS: {
+			char clean[NAMES_BUFSIZE];
+			enum names_verdict v = names_clean(optarg,
+			    strlen(optarg), NULL, clean, sizeof(clean));
+
+			if (v != NAMES_OK || strchr(clean, '.') == NULL) {
+				log_error("bad domain '%s'", optarg);
+				return CLI_USAGE;
+			}
+			if (list_add(&c->domains, &c->ndomains, optarg) != 0)
+				return CLI_FAIL;
+			break;
+		}
+		case OPT_CT_URL:
+			if (strncmp(optarg, "http://", 7) != 0 &&
+			    strncmp(optarg, "https://", 8) != 0) {
+				log_error("bad certificate log URL '%s' "
+				    "(http:// or https://)", optarg);
+				return CLI_USAGE;
+			}
+			c->ct_url = optarg;
+			break;
+		case OPT_WORDLIST:
+			c->wordlist = optarg;
+			break;
+		case OPT_LIST_NAMES:
+			c->list_names = true;
+			break;
 		case ':':
 			option_word(argc, argv, word, sizeof(word));
 			log_error("option '%s' needs a value", word);
@@ -348,10 +417,15 @@ cli_parse(struct cli *c, int argc, char **argv)
 			return CLI_USAGE;
 		}
 	}
-	if (optind == argc && c->ninput_files == 0) {
+	if (optind == argc && c->ninput_files == 0 && c->ndomains == 0) {
 		log_error("no target given (see trawl --help)");
 		return CLI_USAGE;
 	}
+	if (c->wordlist != NULL && c->ndomains == 0) {
+		log_error("--wordlist needs --subdomains DOMAIN");
+		return CLI_USAGE;
+	}
+
 	if (c->shards_env > 0) {
 		if (c->shard_n > 0 && c->shard_n != c->shards_env) {
 			log_error("--shard %u/%u disagrees with --shards %u",
@@ -387,5 +461,8 @@ cli_free(struct cli *c)
 	free(c->excludes);
 	free(c->exclude_files);
 	free(c->input_files);
+	free(c->resolvers);
+	free(c->domains);
+	c->resolvers = c->domains = NULL;
 	c->excludes = c->exclude_files = c->input_files = NULL;
 }

@@ -41,6 +41,16 @@ struct cli {
 	int progress;			/* -1 auto, 0 off, 1 on */
 	unsigned stats_every;
 	bool dry_run;
+
+	/* Names at scale. */
+	const char **resolvers;		/* --resolver ADDR[:PORT] */
+	size_t nresolvers;
+	unsigned dns_concurrency;	/* 0: the default */
+	const char **domains;		/* --subdomains DOMAIN */
+	size_t ndomains;
+	const char *ct_url;		/* NULL: crt.sh */
+	const char *wordlist;
+	bool list_names;
 	char **argv;			/* for the resume hint */
 };
 

@@ -337,6 +337,17 @@ collect_deliver(void *ctx, const struct scan_event *ev, size_t n,
 }
 
 void
+collect_unresolved(struct collect *c, const char *name, const char *why)
+{
+	c->count[STATE_UNRESOLVED]++;
+	if (!(c->report & STATE_BIT(STATE_UNRESOLVED)))
+		return;
+	for (size_t i = 0; i < c->nout; i++)
+		if (c->out[i].fmt->unresolved != NULL)
+			c->out[i].fmt->unresolved(c->out[i].w, name, why);
+}
+
+void
 collect_begin(struct collect *c)
 {
 	for (size_t i = 0; i < c->nout; i++)

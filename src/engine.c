@@ -50,6 +50,8 @@
 #define IDLE_WAIT_NS (100 * REACTOR_NS_PER_MS)
 /* The sink hears from us at least this often (progress needs a pulse). */
 #define PULSE_NS (250 * REACTOR_NS_PER_MS)
+/* How often an engine waiting for work (names resolving) asks again. */
+#define WAIT_POLL_NS (5 * REACTOR_NS_PER_MS)
 /* --rate: how far ahead of the ideal schedule a burst may run. */
 #define RATE_BURST_NS (1 * REACTOR_NS_PER_MS)
 
@@ -125,6 +127,7 @@ struct engine {
 	atomic_int stopping;
 	int sink_failed;
 	int fatal_errno;
+	bool waiting;			/* the last refill said wait */
 };
 
 static void probe_on_io(struct reactor_io *io, uint32_t revents);
@@ -529,12 +532,16 @@ probe_on_timeout(struct reactor_timer *t)
 static bool
 walk_more(struct engine *e)
 {
+	enum scan_refill r;
+
+	e->waiting = false;
 	if (iter_remaining(e->iter) > 0)
 		return true;
 	if (e->sink.refill == NULL || e->stopping)
 		return false;
-	return e->sink.refill(e->sink.ctx, e->iter) &&
-	    iter_remaining(e->iter) > 0;
+	r = e->sink.refill(e->sink.ctx, e->iter);
+	e->waiting = r == SCAN_REFILL_WAIT;
+	return r == SCAN_REFILL_MORE && iter_remaining(e->iter) > 0;
 }
 
 static struct probe *
@@ -625,7 +632,7 @@ finished(struct engine *e)
 	if (e->stopping)
 		return true;
 	return e->retry_head == NULL && e->parked == NULL &&
-	    !walk_more(e);
+	    !walk_more(e) && !e->waiting;
 }
 
 struct engine *
@@ -722,6 +729,11 @@ engine_run(struct engine *e)
 
 		if (e->hold_until > now && e->hold_until - now < wait)
 			wait = e->hold_until - now;
+		if (e->waiting) {
+			/* Idle by design, not stalled. */
+			wait = WAIT_POLL_NS;
+			e->last_start = now;
+		}
 		if (reactor_run_once(e->reactor, wait) < 0 && errno != EINTR) {
 			e->fatal_errno = errno;
 			return -2;
@@ -745,6 +757,12 @@ void
 engine_stop(struct engine *e)
 {
 	e->stopping = 1;
+}
+
+struct reactor *
+engine_reactor(struct engine *e)
+{
+	return e->reactor;
 }
 
 const struct scan_counters *

@@ -43,8 +43,9 @@ struct hub_worker {
 struct hub {
 	pthread_mutex_t lock;
 	const struct iter_plan *plan;
-	const struct iter_range *ranges;
-	size_t nranges;
+	struct iter_range *ranges;	/* a copy: hub_grow() appends */
+	size_t nranges, cap;
+	bool growing;
 	/* The dealer: the next undealt position is ranges[cur] at next. */
 	size_t cur;
 	uint64_t next;
@@ -72,18 +73,21 @@ hub_done_below(const struct hub *h)
 	uint64_t done = h->cur < h->nranges ?
 	    iter_plan_group(h->plan, h->next) : ITER_NO_GROUP;
 
+	if (h->growing)
+		return 0;
+
 	for (unsigned i = 0; i < h->nworkers; i++)
 		if (h->workers[i].done_below < done)
 			done = h->workers[i].done_below;
 	return done;
 }
 
-static bool
+static enum scan_refill
 hub_refill(void *ctx, struct iter *it)
 {
 	struct hub_worker *w = ctx;
 	struct hub *h = w->hub;
-	bool dealt = false;
+	enum scan_refill dealt = SCAN_REFILL_DONE;
 
 	pthread_mutex_lock(&h->lock);
 	if (h->cur < h->nranges) {
@@ -96,7 +100,9 @@ hub_refill(void *ctx, struct iter *it)
 		iter_init(it, h->plan, &w->slice, 1);
 		if (iter_plan_group(h->plan, w->slice.lo) < w->done_below)
 			w->done_below = iter_plan_group(h->plan, w->slice.lo);
-		dealt = true;
+		dealt = SCAN_REFILL_MORE;
+	} else if (h->growing) {
+		dealt = SCAN_REFILL_WAIT;
 	}
 	pthread_mutex_unlock(&h->lock);
 	return dealt;
@@ -151,7 +157,7 @@ hub_new(const struct hub_config *cfg)
 	 */
 	if (n > cfg->scan.concurrency)
 		n = cfg->scan.concurrency > 0 ? cfg->scan.concurrency : 1;
-	if (n > work / SLICE_MIN)
+	if (n > work / SLICE_MIN && !cfg->growing)
 		n = work / SLICE_MIN > 0 ? (unsigned)(work / SLICE_MIN) : 1;
 	if (cfg->scan.rate > 0 && n > cfg->scan.rate)
 		n = (unsigned)cfg->scan.rate;
@@ -159,7 +165,14 @@ hub_new(const struct hub_config *cfg)
 		n = cfg->scan.host_concurrency;
 
 	h->plan = cfg->plan;
-	h->ranges = cfg->ranges;
+	h->growing = cfg->growing;
+	h->cap = cfg->nranges > 16 ? cfg->nranges : 16;
+	h->ranges = calloc(h->cap, sizeof(*h->ranges));
+	if (h->ranges == NULL) {
+		free(h);
+		return NULL;
+	}
+	memcpy(h->ranges, cfg->ranges, cfg->nranges * sizeof(*h->ranges));
 	h->nranges = cfg->nranges;
 	h->next = cfg->nranges > 0 ? cfg->ranges[0].lo : 0;
 	dealer_settle(h);
@@ -170,6 +183,7 @@ hub_new(const struct hub_config *cfg)
 		h->slice = SLICE_MAX;
 	h->sink = cfg->sink;
 	if (pthread_mutex_init(&h->lock, NULL) != 0) {
+		free(h->ranges);
 		free(h);
 		errno = ENOMEM;
 		return NULL;
@@ -217,6 +231,7 @@ hub_free(struct hub *h)
 	for (unsigned i = 0; i < h->nworkers; i++)
 		engine_free(h->workers[i].engine);
 	free(h->workers);
+	free(h->ranges);
 	pthread_mutex_destroy(&h->lock);
 	free(h);
 }
@@ -288,6 +303,58 @@ hub_stop(struct hub *h)
 	/* Engines ask for no slice once stopped: their flag is enough. */
 	for (unsigned i = 0; i < h->nworkers; i++)
 		engine_stop(h->workers[i].engine);
+}
+
+struct reactor *
+hub_reactor(struct hub *h)
+{
+	return engine_reactor(h->workers[h->nworkers - 1].engine);
+}
+
+int
+hub_grow(struct hub *h, hub_grow_fn *fn, void *ctx)
+{
+	uint64_t lo = 0, hi = 0;
+	int rc;
+
+	pthread_mutex_lock(&h->lock);
+	rc = fn(ctx, &lo, &hi);
+	if (rc == 0 && hi > lo) {
+		if (h->nranges == h->cap) {
+			size_t cap = h->cap * 2;
+			struct iter_range *r = reallocarray(h->ranges, cap,
+			    sizeof(*r));
+
+			if (r == NULL) {
+				pthread_mutex_unlock(&h->lock);
+				errno = ENOMEM;
+				return -1;
+			}
+			h->ranges = r;
+			h->cap = cap;
+		}
+		h->ranges[h->nranges].lo = lo;
+		h->ranges[h->nranges].hi = hi;
+		/* The dealer had run dry: it starts on the new range. */
+		if (h->cur == h->nranges)
+			h->next = lo;
+		h->nranges++;
+	}
+	pthread_mutex_unlock(&h->lock);
+	return rc;
+}
+
+int
+hub_close(struct hub *h, int (*fn)(void *ctx), void *ctx)
+{
+	int rc = 0;
+
+	pthread_mutex_lock(&h->lock);
+	if (fn != NULL)
+		rc = fn(ctx);
+	h->growing = false;
+	pthread_mutex_unlock(&h->lock);
+	return rc;
 }
 
 int

@@ -16,16 +16,20 @@
 
 #include "cli.h"
 #include "trawl/collect.h"
+#include "trawl/ctlog.h"
+#include "trawl/discover.h"
+#include "trawl/dns.h"
 #include "trawl/fdlimit.h"
 #include "trawl/hub.h"
 #include "trawl/iter.h"
 #include "trawl/lines.h"
 #include "trawl/log.h"
+#include "trawl/namefeed.h"
+#include "trawl/names.h"
 #include "trawl/output.h"
 #include "trawl/ports.h"
 #include "trawl/progress.h"
 #include "trawl/reactor.h"
-#include "trawl/resolve.h"
 #include "trawl/resume.h"
 #include "trawl/scan.h"
 #include "trawl/shard.h"
@@ -41,6 +45,8 @@ enum {
 };
 
 #define DEFAULT_RESUME_FILE "trawl.resume"
+/* Certificate logs are slow: crt.sh often needs tens of seconds. */
+#define CT_TIMEOUT_MS 120000L
 
 /* The signal handler's view of the running scan. */
 static struct hub *running;
@@ -79,21 +85,9 @@ signals_setup(void)
 struct build {
 	const struct cli *cli;
 	struct space *space;
+	struct names_set *names;	/* host names, resolved later */
 	int status;		/* GO_ON, or an exit status */
 };
-
-struct name_ctx {
-	struct space *space;
-	const char *name;
-};
-
-static int
-add_resolved(void *ctx, int family, target_u128 addr)
-{
-	struct name_ctx *n = ctx;
-
-	return space_add_name(n->space, family, addr, n->name);
-}
 
 /* One target word; where is "file:line: " or "" for the command line. */
 static int
@@ -116,17 +110,9 @@ add_target(struct build *b, const char *where, const char *word)
 			log_error("out of memory");
 			return b->status = EXIT_FAILED;
 		}
-	} else {
-		struct name_ctx n = { b->space, word };
-		int rc = resolve_name(word, b->cli->family, add_resolved, &n);
-
-		if (rc == EAI_MEMORY) {
-			log_error("out of memory");
-			return b->status = EXIT_FAILED;
-		}
-		if (rc != 0)
-			log_warn("%scannot resolve '%s': %s", where, word,
-			    gai_strerror(rc));
+	} else if (names_set_add(b->names, word) < 0) {
+		log_error("out of memory");
+		return b->status = EXIT_FAILED;
 	}
 	return 0;
 }
@@ -183,9 +169,9 @@ read_file(struct build *b, const char *path, lines_fn *fn)
  * found before any name is looked up, so a typo costs no DNS traffic.
  */
 static int
-build_space(const struct cli *c, struct space *s)
+build_space(const struct cli *c, struct space *s, struct names_set *names)
 {
-	struct build b = { c, s, GO_ON };
+	struct build b = { c, s, names, GO_ON };
 	struct target t;
 	char err[256];
 
@@ -219,6 +205,250 @@ build_space(const struct cli *c, struct space *s)
 	for (size_t i = 0; i < c->ninput_files && b.status == GO_ON; i++)
 		read_file(&b, c->input_files[i], target_line);
 	return b.status;
+}
+
+/* --- names: discovery and resolution ------------------------------------- */
+
+/* What became of the names, for the summary and the outputs. */
+struct names_run {
+	const struct cli *cli;
+	struct space *space;
+	struct dns_config dns;
+	struct names_set *names;	/* to resolve: typed, read, logged */
+	const char *domain;		/* the one being discovered */
+	size_t discovered;		/* from certificate logs and wordlists */
+	size_t resolved, unresolved;
+	/* Answers that gave no address, for outputs opened later. */
+	struct unresolved_name {
+		char *name;
+		const char *why;
+	} *unres;
+	size_t nunres, unres_cap;
+	/* --list-names lines. */
+	char **lines;
+	size_t nlines, lines_cap;
+	int oom;
+};
+
+static const char *
+unresolved_reason(enum dns_status s)
+{
+	switch (s) {
+	case DNS_NXDOMAIN:
+		return "nxdomain";
+	case DNS_NODATA:
+		return "no-address";
+	default:
+		return "dns-error";
+	}
+}
+
+static void
+dns_setup(const struct cli *c, struct dns_config *d)
+{
+	memset(d, 0, sizeof(*d));
+	d->family = c->family;
+	d->resolvers = c->resolvers;
+	d->nresolvers = c->nresolvers;
+	d->concurrency = c->dns_concurrency;
+	d->hosts_file = true;
+	d->stop = &stop_signal;
+}
+
+static int
+push(void *vec, size_t *n, size_t *cap, size_t size)
+{
+	void **v = vec;
+
+	if (*n == *cap) {
+		size_t ncap = *cap ? *cap * 2 : 64;
+		void *nv = reallocarray(*v, ncap, size);
+
+		if (nv == NULL)
+			return -1;
+		*v = nv;
+		*cap = ncap;
+	}
+	return 0;
+}
+
+/* "name addr addr..." for --list-names. */
+static void
+list_line(struct names_run *nr, const struct dns_answer *a)
+{
+	size_t len = strlen(a->name) + 1 + a->naddrs * 48;
+	char *line = malloc(len), *p;
+
+	if (line == NULL || push(&nr->lines, &nr->nlines, &nr->lines_cap,
+	    sizeof(*nr->lines)) != 0) {
+		free(line);
+		nr->oom = 1;
+		return;
+	}
+	p = line + snprintf(line, len, "%s", a->name);
+	for (size_t i = 0; i < a->naddrs; i++) {
+		char buf[64];
+
+		p += snprintf(p, len - (size_t)(p - line), " %s",
+		    target_ntop(a->addrs[i].family, a->addrs[i].addr, buf,
+		    sizeof(buf)));
+	}
+	nr->lines[nr->nlines++] = line;
+}
+
+static void
+add_answer(struct names_run *nr, const struct dns_answer *a)
+{
+	nr->resolved++;
+	for (size_t i = 0; i < a->naddrs; i++)
+		if (space_add_name(nr->space, a->addrs[i].family,
+		    a->addrs[i].addr, a->name) != 0)
+			nr->oom = 1;
+	if (nr->cli->list_names)
+		list_line(nr, a);
+}
+
+/* An answer while resolving before the scan. */
+static void
+on_answer(void *ctx, const struct dns_answer *a)
+{
+	struct names_run *nr = ctx;
+	struct unresolved_name *u;
+
+	if (a->status == DNS_RESOLVED && a->naddrs > 0) {
+		add_answer(nr, a);
+		return;
+	}
+	nr->unresolved++;
+	log_warn("cannot resolve '%s': %s", a->name, a->error != NULL ?
+	    a->error : dns_status_str(a->status));
+	if (push(&nr->unres, &nr->nunres, &nr->unres_cap,
+	    sizeof(*nr->unres)) != 0) {
+		nr->oom = 1;
+		return;
+	}
+	u = &nr->unres[nr->nunres];
+	u->name = strdup(a->name);
+	u->why = unresolved_reason(a->status);
+	if (u->name == NULL)
+		nr->oom = 1;
+	else
+		nr->nunres++;
+}
+
+/* A wordlist guess: only those that exist matter. */
+static void
+on_word(void *ctx, const struct dns_answer *a)
+{
+	struct names_run *nr = ctx;
+
+	if (a->status == DNS_RESOLVED && a->naddrs > 0) {
+		nr->discovered++;
+		add_answer(nr, a);
+	}
+}
+
+static void
+on_bad_word(void *ctx, const char *msg)
+{
+	(void)ctx;
+	log_warn("%s", msg);
+}
+
+static int
+on_logged_name(void *ctx, const char *raw, size_t len)
+{
+	struct names_run *nr = ctx;
+	char name[NAMES_BUFSIZE];
+	int rc;
+
+	/* Logs hold names of other domains and junk: keep what is ours. */
+	if (names_clean(raw, len, nr->domain, name, sizeof(name)) != NAMES_OK)
+		return 0;
+	rc = names_set_add(nr->names, name);
+	if (rc < 0)
+		return -1;
+	nr->discovered += (size_t)rc;
+	return 0;
+}
+
+/* Certificate logs and wordlists of every --subdomains DOMAIN. */
+static int
+discover_names(struct names_run *nr)
+{
+	const struct cli *c = nr->cli;
+	char err[512], note[512], domain[NAMES_BUFSIZE];
+
+	for (size_t i = 0; i < c->ndomains; i++) {
+		struct discover_stats ds;
+
+		/* cli.c checked it. */
+		(void)names_clean(c->domains[i], strlen(c->domains[i]), NULL,
+		    domain, sizeof(domain));
+		nr->domain = domain;
+		if (ctlog_fetch(c->ct_url, domain, CT_TIMEOUT_MS,
+		    on_logged_name, nr, NULL, err, sizeof(err)) != 0) {
+			log_error("%s: %s", domain, err);
+			return EXIT_FAILED;
+		}
+		if (c->wordlist == NULL)
+			continue;
+		if (discover_run(&nr->dns, domain, c->wordlist, on_bad_word,
+		    NULL, on_word, nr, &ds, err, sizeof(err)) != 0) {
+			log_error("%s", err);
+			return stop_signal != 0 ? 128 + stop_signal :
+			    EXIT_FAILED;
+		}
+		if (discover_wildcard_note(&ds, domain, note,
+		    sizeof(note)) != NULL)
+			log_info("%s", note);
+	}
+	return GO_ON;
+}
+
+/* Resolve every name before the scan (resumable, sharded and dry runs). */
+static int
+resolve_names(struct names_run *nr)
+{
+	char err[512];
+
+	if (names_set_count(nr->names) == 0)
+		return GO_ON;
+	if (dns_resolve_all(&nr->dns, names_set_names(nr->names),
+	    names_set_count(nr->names), on_answer, nr, err,
+	    sizeof(err)) != 0) {
+		log_error("%s", err);
+		return stop_signal != 0 ? 128 + stop_signal : EXIT_FAILED;
+	}
+	return GO_ON;
+}
+
+static int
+cmp_line(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static int
+list_names(struct names_run *nr)
+{
+	qsort(nr->lines, nr->nlines, sizeof(*nr->lines), cmp_line);
+	for (size_t i = 0; i < nr->nlines; i++)
+		printf("%s\n", nr->lines[i]);
+	return fflush(stdout) == 0 && !ferror(stdout) ? EXIT_DONE :
+	    EXIT_FAILED;
+}
+
+static void
+names_run_free(struct names_run *nr)
+{
+	for (size_t i = 0; i < nr->nunres; i++)
+		free(nr->unres[i].name);
+	for (size_t i = 0; i < nr->nlines; i++)
+		free(nr->lines[i]);
+	free(nr->unres);
+	free(nr->lines);
+	names_set_free(nr->names);
 }
 
 /* --- the work: which positions of the walk this run covers --------------- */
@@ -363,10 +593,22 @@ seconds_since(uint64_t start)
 }
 
 static void
-summary(const struct out_stats *st)
+summary(const struct out_stats *st, const struct names_run *nr,
+    const struct namefeed_stats *fs)
 {
+	char names[160] = "";
+	size_t resolved = nr->resolved + fs->resolved;
+	size_t unresolved = nr->unresolved + fs->unresolved;
+
+	if (nr->cli->ndomains > 0)
+		snprintf(names, sizeof(names), "; names: %zu discovered, %zu "
+		    "resolved, %zu unresolved", nr->discovered, resolved,
+		    unresolved);
+	else if (resolved + unresolved > 0)
+		snprintf(names, sizeof(names), "; names: %zu resolved, %zu "
+		    "unresolved", resolved, unresolved);
 	log_info("%llu probes, %llu open, %llu closed, %llu filtered, "
-	    "%llu unreachable in %.2f s (%.0f probes/s)%s",
+	    "%llu unreachable in %.2f s (%.0f probes/s)%s%s",
 	    (unsigned long long)st->probes,
 	    (unsigned long long)st->count[STATE_OPEN],
 	    (unsigned long long)st->count[STATE_CLOSED],
@@ -374,12 +616,24 @@ summary(const struct out_stats *st)
 	    (unsigned long long)st->count[STATE_UNREACHABLE],
 	    st->elapsed_s,
 	    st->elapsed_s > 0 ? (double)st->probes / st->elapsed_s : 0.0,
-	    st->interrupted ? ", interrupted" : "");
+	    names, st->interrupted ? ", interrupted" : "");
 }
 
+static void
+relay_grew(void *ctx, uint64_t probes)
+{
+	struct relay *r = ctx;
+
+	progress_add_total(r->progress, probes);
+}
+
+/*
+ * Run the scan.  With names still to resolve (nr->names not empty), they
+ * are resolved while the scan runs and join it as they come.
+ */
 static int
 scan(const struct cli *c, struct space *s, struct work *w,
-    unsigned concurrency, unsigned threads)
+    struct names_run *nr, unsigned concurrency, unsigned threads)
 {
 	struct scan_config cfg = {
 		.concurrency = concurrency,
@@ -392,10 +646,13 @@ scan(const struct cli *c, struct space *s, struct work *w,
 	struct hub_config hc;
 	struct wbuf *out;
 	struct hub *h;
+	struct namefeed *feed = NULL;
+	struct namefeed_stats fs = { 0 };
 	struct out_stats st;
 	uint64_t start = reactor_clock();
-	bool live;
+	bool live, growing = names_set_count(nr->names) > 0;
 	int rc, err, status = EXIT_DONE;
+	char msg[512];
 
 	/* A resumed scan adds to the output of the run it continues. */
 	out = wbuf_open(c->output, w->resumed);
@@ -425,7 +682,43 @@ scan(const struct cli *c, struct space *s, struct work *w,
 	hc.nranges = w->state.nranges;
 	hc.sink.deliver = relay_deliver;
 	hc.sink.ctx = &relay;
+	hc.growing = growing;
 	h = hub_new(&hc);
+	if (h != NULL && growing) {
+		struct namefeed_config fc = {
+			.space = s,
+			.plan = &w->plan,
+			.hub = h,
+			.col = relay.col,
+			.dns = &nr->dns,
+			.grew = relay_grew,
+			.ctx = &relay,
+		};
+
+		feed = namefeed_new(&fc, msg, sizeof(msg));
+		if (feed == NULL) {
+			log_error("%s", msg);
+			hub_free(h);
+			progress_free(relay.progress);
+			collect_free(relay.col);
+			wbuf_close(out);
+			return EXIT_FAILED;
+		}
+		for (size_t i = 0; i < names_set_count(nr->names); i++) {
+			if (namefeed_add(feed, names_set_name(nr->names,
+			    i)) != 0) {
+				log_error("cannot resolve '%s': %s",
+				    names_set_name(nr->names, i),
+				    strerror(errno));
+				namefeed_free(feed);
+				hub_free(h);
+				progress_free(relay.progress);
+				collect_free(relay.col);
+				wbuf_close(out);
+				return EXIT_FAILED;
+			}
+		}
+	}
 	if (h == NULL) {
 		log_error("cannot start the scan: %s", strerror(errno));
 		progress_free(relay.progress);
@@ -434,17 +727,32 @@ scan(const struct cli *c, struct space *s, struct work *w,
 		return EXIT_FAILED;
 	}
 	collect_begin(relay.col);
+	for (size_t i = 0; i < nr->nunres; i++)
+		collect_unresolved(relay.col, nr->unres[i].name,
+		    nr->unres[i].why);
+	if (feed != NULL)
+		namefeed_input_done(feed);
 	running = h;
 	if (stop_signal != 0)
 		hub_stop(h);
 	rc = hub_run(h);
 	running = NULL;
+	if (feed != NULL) {
+		if (namefeed_finish(feed) != 0) {
+			log_error("out of memory");
+			status = EXIT_FAILED;
+		}
+		if (namefeed_error(feed) != 0)
+			status = EXIT_FAILED;
+		namefeed_get_stats(feed, &fs);
+	}
 	progress_free(relay.progress);
 
 	memset(&st, 0, sizeof(st));
 	collect_counts(relay.col, st.count);
 	for (int i = 0; i < STATE_COUNT; i++)
-		st.probes += st.count[i];
+		if (i != STATE_UNRESOLVED)
+			st.probes += st.count[i];
 	st.hosts = space_hosts(s);
 	st.elapsed_s = seconds_since(start);
 	st.interrupted = stop_signal != 0 || rc != 0;
@@ -476,8 +784,15 @@ scan(const struct cli *c, struct space *s, struct work *w,
 		status = EXIT_FAILED;
 	}
 	if (!c->quiet)
-		summary(&st);
-	if (st.interrupted) {
+		summary(&st, nr, &fs);
+	if (st.interrupted && growing) {
+		/*
+		 * Where names landed in the order depends on when they
+		 * resolved: no later run could find the same positions.
+		 */
+		log_warn("stopped; names were resolved during the scan, so it "
+		    "cannot be resumed: give --resume FILE from the start");
+	} else if (st.interrupted) {
 		if (save_rest(w, h) != 0) {
 			log_error("cannot save the rest of the scan to '%s': %s",
 			    w->resume_path, strerror(errno));
@@ -489,6 +804,11 @@ scan(const struct cli *c, struct space *s, struct work *w,
 	    errno != ENOENT) {
 		log_warn("cannot remove '%s': %s", c->resume, strerror(errno));
 	}
+	if (status == EXIT_DONE && !st.interrupted && space_hosts(s) == 0) {
+		log_error("no target address to scan");
+		status = EXIT_FAILED;
+	}
+	namefeed_free(feed);
 	hub_free(h);
 	collect_free(relay.col);
 	if (status == EXIT_DONE && stop_signal != 0)
@@ -509,24 +829,60 @@ static int
 run(const struct cli *c)
 {
 	struct space *s = space_new();
+	struct names_run nr;
 	struct work w;
 	unsigned long limit;
 	unsigned concurrency;
 	char err[256];
+	bool ahead;
 	int status;
 
 	memset(&w, 0, sizeof(w));
-	if (s == NULL) {
+	memset(&nr, 0, sizeof(nr));
+	nr.cli = c;
+	nr.space = s;
+	nr.names = names_set_new();
+	dns_setup(c, &nr.dns);
+	if (s == NULL || nr.names == NULL) {
 		log_error("out of memory");
+		space_free(s);
+		names_run_free(&nr);
 		return EXIT_FAILED;
 	}
-	status = build_space(c, s);
+	status = build_space(c, s, nr.names);
+	if (status == GO_ON)
+		status = discover_names(&nr);
+	/*
+	 * Names are resolved while the scan runs, except when the order
+	 * must be known in advance: a resume file, shards and a dry run
+	 * count positions, and --list-names scans nothing.
+	 */
+	ahead = c->resume != NULL || c->shard_n > 0 || c->dry_run ||
+	    c->list_names;
+	if (status == GO_ON && ahead)
+		status = resolve_names(&nr);
+	if (status == GO_ON && nr.oom) {
+		log_error("out of memory");
+		status = EXIT_FAILED;
+	}
+	if (status == GO_ON && c->list_names)
+		status = list_names(&nr);
 	if (status == GO_ON && space_finish(s, c->ports, err,
 	    sizeof(err)) != 0) {
 		log_error("%s", err);
 		status = EXIT_FAILED;
 	}
-	if (status == GO_ON && space_hosts(s) == 0) {
+	if (status == GO_ON && ahead) {
+		/* Resolved already: nothing joins the scan later. */
+		names_set_free(nr.names);
+		nr.names = names_set_new();
+		if (nr.names == NULL) {
+			log_error("out of memory");
+			status = EXIT_FAILED;
+		}
+	}
+	if (status == GO_ON && space_hosts(s) == 0 &&
+	    (nr.names == NULL || names_set_count(nr.names) == 0)) {
 		log_error("no target address to scan");
 		status = EXIT_FAILED;
 	}
@@ -548,14 +904,17 @@ run(const struct cli *c)
 		if (concurrency < c->concurrency)
 			log_warn("concurrency lowered to %u (open file limit "
 			    "%lu)", concurrency, limit);
-		/* No point in more sockets than probes. */
-		if (work_size(&w) < concurrency)
+		/* No point in more sockets than probes, if none will come. */
+		if (work_size(&w) < concurrency &&
+		    names_set_count(nr.names) == 0)
 			concurrency = work_size(&w) > 0 ?
 			    (unsigned)work_size(&w) : 1;
-		status = scan(c, s, &w, concurrency, c->threads > 0 ?
+		status = scan(c, s, &w, &nr, concurrency, c->threads > 0 ?
 		    c->threads : cpus());
 	}
+	iter_plan_free(&w.plan);
 	resume_free(&w.state);
+	names_run_free(&nr);
 	space_free(s);
 	return status;
 }

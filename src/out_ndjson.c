@@ -54,9 +54,19 @@ ndjson_end(struct wbuf *w, const struct out_stats *st)
 	(void)st;
 }
 
+static void
+ndjson_unresolved(struct wbuf *w, const char *name, const char *why)
+{
+	wbuf_puts(w, "{\"host\":\"");
+	textesc_json(w, name);
+	wbuf_printf(w, "\",\"proto\":\"tcp\",\"state\":\"unresolved\","
+	    "\"reason\":\"%s\"}\n", why);
+}
+
 const struct out_format out_ndjson = {
 	.name = "ndjson",
 	.begin = ndjson_begin,
 	.host = ndjson_host,
 	.end = ndjson_end,
+	.unresolved = ndjson_unresolved,
 };

@@ -58,6 +58,13 @@ format_eta(char *buf, size_t len, double s)
 }
 
 void
+progress_add_total(struct progress *p, uint64_t more)
+{
+	if (p != NULL)
+		p->total += more;
+}
+
+void
 progress_update(struct progress *p, uint64_t done, uint64_t open)
 {
 	uint64_t now = reactor_clock();

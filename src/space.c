@@ -3,9 +3,16 @@
  * each with the index of its first host, so host i is found by a binary
  * search over blocks.  Building is append-only; space_finish() sorts, merges
  * touching intervals, carves out exclusions and numbers the hosts.
+ *
+ * A finished space can still grow, a part at a time (space_extend()): names
+ * resolved while the scan runs bring new addresses, numbered after every
+ * host there is.  Scan threads keep reading the parts they were given while
+ * one thread adds a part, so parts live in an array that never moves and
+ * the count of parts is published atomically.
  */
 #include <errno.h>
 #include <netinet/in.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -32,13 +39,27 @@ struct vec {
 	size_t n, cap;
 };
 
+/* Addresses added after space_finish(): one normalized block list. */
+struct part {
+	struct vec blocks;	/* struct block, first counted from 0 */
+	uint64_t first;		/* host index of its first host */
+};
+
+/* Parts a space can grow by; the array is allocated once, never moved. */
+#define SPACE_MAX_PARTS 16384
+
 struct space {
 	struct vec blocks;	/* struct block */
 	struct vec excl;	/* struct block */
 	struct vec names;	/* struct name_entry */
+	struct vec late;	/* struct name_entry, not yet in names */
 	const char **name_ptrs;	/* names in name order, for space_names() */
 	const struct ports *ports;
+	uint64_t own_hosts;	/* hosts of blocks, before any part */
 	uint64_t hosts, probes;
+	bool finished;
+	struct part *parts;
+	_Atomic size_t nparts;
 };
 
 static void *
@@ -68,6 +89,12 @@ space_free(struct space *s)
 		return;
 	for (size_t i = 0; i < s->names.n; i++)
 		free((char *)((struct name_entry *)s->names.v)[i].name);
+	for (size_t i = 0; i < s->late.n; i++)
+		free((char *)((struct name_entry *)s->late.v)[i].name);
+	for (size_t i = 0; i < s->nparts; i++)
+		free(s->parts[i].blocks.v);
+	free(s->parts);
+	free(s->late.v);
 	free(s->blocks.v);
 	free(s->excl.v);
 	free(s->names.v);
@@ -106,20 +133,22 @@ space_add_name(struct space *s, int family, target_u128 addr,
     const char *name)
 {
 	struct name_entry *e;
+	struct vec *v = s->finished ? &s->late : &s->names;
 	char *copy = strdup(name);
 
 	if (copy == NULL)
 		return -1;
-	e = vec_push(&s->names, sizeof(*e));
+	e = vec_push(v, sizeof(*e));
 	if (e == NULL) {
 		free(copy);
 		return -1;
 	}
 	e->family = family;
 	e->addr = addr;
-	e->order = s->names.n - 1;
+	e->order = s->names.n + s->late.n - 1;
 	e->name = copy;
-	return add_block(&s->blocks, family, addr, addr);
+	/* Late: the address is in the space already, or comes in a part. */
+	return s->finished ? 0 : add_block(&s->blocks, family, addr, addr);
 }
 
 static int
@@ -212,13 +241,13 @@ fail:
 	return -1;
 }
 
-/* Whether addr lies in one of the (normalized) blocks. */
-static bool
-covered(const struct space *s, int family, target_u128 addr)
+/* The block of v (normalized) holding addr, or NULL. */
+static const struct block *
+block_of(const struct vec *v, int family, target_u128 addr)
 {
-	const struct block *b = s->blocks.v;
+	const struct block *b = v->v;
 	struct block key = { .family = family, .lo = addr };
-	size_t lo = 0, hi = s->blocks.n;
+	size_t lo = 0, hi = v->n;
 
 	/* The first block that starts after addr; the one before may hold it. */
 	while (lo < hi) {
@@ -228,7 +257,39 @@ covered(const struct space *s, int family, target_u128 addr)
 		else
 			hi = mid;
 	}
-	return lo > 0 && b[lo - 1].family == family && b[lo - 1].hi >= addr;
+	if (lo > 0 && b[lo - 1].family == family && b[lo - 1].hi >= addr)
+		return &b[lo - 1];
+	return NULL;
+}
+
+bool
+space_find(const struct space *s, int family, target_u128 addr,
+    uint64_t *host)
+{
+	const struct block *b = block_of(&s->blocks, family, addr);
+	size_t nparts = atomic_load_explicit(&s->nparts,
+	    memory_order_acquire);
+
+	for (size_t i = 0; b == NULL && i < nparts; i++) {
+		b = block_of(&s->parts[i].blocks, family, addr);
+		if (b != NULL) {
+			*host = s->parts[i].first + b->first + (uint64_t)(addr -
+			    b->lo);
+			return true;
+		}
+	}
+	if (b == NULL)
+		return false;
+	*host = b->first + (uint64_t)(addr - b->lo);
+	return true;
+}
+
+static bool
+covered(const struct space *s, int family, target_u128 addr)
+{
+	uint64_t host;
+
+	return space_find(s, family, addr, &host);
 }
 
 /* Drop names whose address was excluded, and exact duplicates. */
@@ -294,8 +355,9 @@ space_finish(struct space *s, const struct ports *ports, char *err,
 		    "2^64 probes");
 		return -1;
 	}
-	s->hosts = (uint64_t)hosts;
+	s->hosts = s->own_hosts = (uint64_t)hosts;
 	s->probes = (uint64_t)probes;
+	s->finished = true;
 	return 0;
 nomem:
 	snprintf(err, errlen, "out of memory");
@@ -326,11 +388,12 @@ space_port(const struct space *s, size_t i)
 	return ports_at(s->ports, i);
 }
 
+/* The block of v holding host (counted from v's first block). */
 static const struct block *
-find_block(const struct space *s, uint64_t host)
+find_block_in(const struct vec *v, uint64_t host)
 {
-	const struct block *b = s->blocks.v;
-	size_t lo = 0, hi = s->blocks.n;
+	const struct block *b = v->v;
+	size_t lo = 0, hi = v->n;
 
 	/* The last block whose first host is <= host. */
 	while (hi - lo > 1) {
@@ -346,8 +409,25 @@ find_block(const struct space *s, uint64_t host)
 int
 space_host(const struct space *s, uint64_t host, target_u128 *addr)
 {
-	const struct block *b = find_block(s, host);
+	const struct block *b;
 
+	if (host >= s->own_hosts) {
+		size_t lo = 0, hi = atomic_load_explicit(&s->nparts,
+		    memory_order_acquire);
+
+		/* The last part whose first host is <= host. */
+		while (hi - lo > 1) {
+			size_t mid = lo + (hi - lo) / 2;
+			if (s->parts[mid].first <= host)
+				lo = mid;
+			else
+				hi = mid;
+		}
+		host -= s->parts[lo].first;
+		b = find_block_in(&s->parts[lo].blocks, host);
+	} else {
+		b = find_block_in(&s->blocks, host);
+	}
 	*addr = b->lo + (host - b->first);
 	return b->family;
 }
@@ -405,6 +485,92 @@ space_names(const struct space *s, uint64_t host, const char *const **names)
 	return lo - first;
 }
 
+int
+space_extend(struct space *s, const struct space_addr *addrs, size_t n,
+    uint64_t *added)
+{
+	struct part *p;
+	uint64_t hosts = 0;
+	size_t nparts = atomic_load_explicit(&s->nparts, memory_order_relaxed);
+
+	*added = 0;
+	if (nparts == SPACE_MAX_PARTS) {
+		errno = ENOSPC;
+		return -1;
+	}
+	if (s->parts == NULL) {
+		s->parts = calloc(SPACE_MAX_PARTS, sizeof(*s->parts));
+		if (s->parts == NULL)
+			return -1;
+	}
+	p = &s->parts[nparts];
+	memset(p, 0, sizeof(*p));
+	for (size_t i = 0; i < n; i++) {
+		uint64_t h;
+
+		if (space_find(s, addrs[i].family, addrs[i].addr, &h))
+			continue;
+		if (add_block(&p->blocks, addrs[i].family, addrs[i].addr,
+		    addrs[i].addr) == -1)
+			goto fail;
+	}
+	normalize(&p->blocks);
+	if (subtract(&p->blocks, &s->excl) == -1)
+		goto fail;
+	for (size_t i = 0; i < p->blocks.n; i++) {
+		struct block *b = &((struct block *)p->blocks.v)[i];
+
+		b->first = hosts;
+		hosts += (uint64_t)(b->hi - b->lo) + 1;
+	}
+	if (hosts == 0) {
+		free(p->blocks.v);
+		memset(p, 0, sizeof(*p));
+		return 0;
+	}
+	if ((unsigned __int128)(s->hosts + hosts) * ports_count(s->ports) >
+	    UINT64_MAX) {
+		errno = EOVERFLOW;
+		goto fail;
+	}
+	p->first = s->hosts;
+	s->hosts += hosts;
+	s->probes = s->hosts * ports_count(s->ports);
+	*added = hosts;
+	atomic_store_explicit(&s->nparts, nparts + 1, memory_order_release);
+	return 0;
+fail:
+	free(p->blocks.v);
+	memset(p, 0, sizeof(*p));
+	return -1;
+}
+
+int
+space_seal_names(struct space *s)
+{
+	struct name_entry *e;
+	const char **ptrs;
+
+	if (s->late.n == 0)
+		return 0;
+	for (size_t i = 0; i < s->late.n; i++) {
+		e = vec_push(&s->names, sizeof(*e));
+		if (e == NULL)
+			return -1;
+		*e = ((struct name_entry *)s->late.v)[i];
+	}
+	s->late.n = 0;
+	prune_names(s);
+	ptrs = reallocarray(s->name_ptrs, s->names.n ? s->names.n : 1,
+	    sizeof(*ptrs));
+	if (ptrs == NULL)
+		return -1;
+	s->name_ptrs = ptrs;
+	for (size_t i = 0; i < s->names.n; i++)
+		s->name_ptrs[i] = ((struct name_entry *)s->names.v)[i].name;
+	return 0;
+}
+
 /* FNV-1a, 64 bits: enough to tell two scans apart, not a MAC. */
 static uint64_t
 fnv(uint64_t h, const void *p, size_t n)
@@ -434,6 +600,15 @@ space_fingerprint(const struct space *s)
 		h = fnv(h, bytes, sizeof(bytes));
 		target_to_bytes(AF_INET6, b[i].hi, bytes);
 		h = fnv(h, bytes, sizeof(bytes));
+	}
+	for (size_t k = 0; k < s->nparts; k++) {
+		b = s->parts[k].blocks.v;
+		for (size_t i = 0; i < s->parts[k].blocks.n; i++) {
+			unsigned char bytes[16];
+
+			target_to_bytes(AF_INET6, b[i].lo, bytes);
+			h = fnv(h, bytes, sizeof(bytes));
+		}
 	}
 	for (size_t i = 0; i < nports; i++) {
 		uint16_t port = ports_at(s->ports, i);

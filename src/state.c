@@ -68,6 +68,7 @@ static const char *const names[STATE_COUNT] = {
 	[STATE_CLOSED] = "closed",
 	[STATE_FILTERED] = "filtered",
 	[STATE_UNREACHABLE] = "unreachable",
+	[STATE_UNRESOLVED] = "unresolved",
 };
 
 enum state_verdict

@@ -30,6 +30,8 @@ int collect_deliver(void *ctx, const struct scan_event *ev, size_t n,
 void collect_begin(struct collect *c);
 /* Emit every host still held (an interrupted scan too) and close formats. */
 void collect_end(struct collect *c, const struct out_stats *st);
+/* A name that gave no address: to the outputs, if that state is asked. */
+void collect_unresolved(struct collect *c, const char *name, const char *why);
 /* Outcomes per state so far. */
 void collect_counts(const struct collect *c, uint64_t count[STATE_COUNT]);
 /* First output that failed, and its errno; NULL when none did. */

@@ -31,6 +31,12 @@ struct hub_config {
 	 * from any of its threads, one call at a time; refill is unused.
 	 */
 	struct scan_sink sink;
+	/*
+	 * More work may come (hub_grow()) until hub_close(): engines that
+	 * run dry wait instead of ending, and no group is reported done, so
+	 * output waits too (names found late must reach their hosts first).
+	 */
+	bool growing;
 };
 
 /* NULL with errno on failure. */
@@ -48,6 +54,19 @@ int hub_run(struct hub *h);
 /* Start no new probe anywhere.  Async-signal-safe. */
 void hub_stop(struct hub *h);
 int hub_fatal_errno(const struct hub *h);
+/* The reactor of the engine that runs in hub_run()'s calling thread. */
+struct reactor *hub_reactor(struct hub *h);
+/*
+ * Add work while the engines run: under the hub's lock, fn extends what it
+ * must (space, plan) and sets *lo, *hi to the new positions, which must
+ * come after all others; they are dealt like the rest.  Returns fn's
+ * result (0, or -1 with errno), or -1 with errno ENOMEM.
+ */
+typedef int hub_grow_fn(void *ctx, uint64_t *lo, uint64_t *hi);
+int hub_grow(struct hub *h, hub_grow_fn *fn, void *ctx);
+/* No more work will come; fn (may be NULL) runs under the lock first. */
+int hub_close(struct hub *h, int (*fn)(void *ctx), void *ctx);
+
 /*
  * After hub_run(): the work not done, as ascending disjoint ranges in
  * *out (free() it).  Returns the count, or (size_t)-1 with errno.

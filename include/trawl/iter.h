@@ -21,6 +21,7 @@
 #ifndef TRAWL_ITER_H
 #define TRAWL_ITER_H
 
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -38,13 +39,34 @@ enum iter_order {
 #define ITER_WINDOW_PROBES 65536
 #define ITER_WINDOW_MIN_HOSTS 64
 
+/*
+ * A part of the plan added while scanning (iter_plan_extend()): the hosts
+ * a space gained (space_extend()), with positions and groups after all
+ * earlier ones, and an order of its own.
+ */
+struct iter_part {
+	uint64_t pos, group, host;	/* its first position, group, host */
+	uint64_t hosts, probes;
+	uint64_t window;
+	uint64_t seed;
+	struct perm hostperm;
+};
+
+#define ITER_MAX_PARTS 16384
+
 struct iter_plan {
 	const struct space *space;
 	enum iter_order order;
 	uint64_t seed;
+	/* The space as it was when the plan was made: the first part. */
 	uint64_t hosts, nports, probes;
 	uint64_t window;	/* hosts per window (random order) */
 	struct perm hostperm;
+	/* Later parts, in an array that never moves, the count published
+	 * atomically so walks in other threads may read it. */
+	struct iter_part *parts;
+	_Atomic size_t nparts;
+	uint64_t end_pos, end_group;	/* past the last part */
 };
 
 struct iter_range {
@@ -66,6 +88,7 @@ struct iter {
 	uint64_t remaining;
 	struct iter_range full;	/* the range of a walk over everything */
 	/* The permutation of the current window, rebuilt when it changes. */
+	size_t win_part;
 	uint64_t win_index;
 	struct perm win_perm;
 };
@@ -76,6 +99,14 @@ void iter_plan_init(struct iter_plan *pl, const struct space *space,
     enum iter_order order, uint64_t seed);
 /* Group of a position. */
 uint64_t iter_plan_group(const struct iter_plan *pl, uint64_t pos);
+/*
+ * Add a part: hosts [first_host, first_host + hosts) of the space, at
+ * positions from the plan's end on.  *lo and *hi get those positions.
+ * 0, or -1 with errno (ENOMEM, ENOSPC).
+ */
+int iter_plan_extend(struct iter_plan *pl, uint64_t first_host,
+    uint64_t hosts, uint64_t *lo, uint64_t *hi);
+void iter_plan_free(struct iter_plan *pl);
 
 /*
  * A walk over ranges (ascending, disjoint; they must outlive it).  With

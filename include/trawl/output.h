@@ -44,6 +44,11 @@ struct out_format {
 	void (*begin)(struct wbuf *w);
 	void (*host)(struct wbuf *w, const struct out_host *h);
 	void (*end)(struct wbuf *w, const struct out_stats *st);
+	/*
+	 * A name that gave no address, and why ("nxdomain", "no-address",
+	 * "dns-error").  NULL: the format has no way to say it.
+	 */
+	void (*unresolved)(struct wbuf *w, const char *name, const char *why);
 };
 
 /* NULL for an unknown name. */

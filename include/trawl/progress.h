@@ -17,6 +17,8 @@ struct progress;
 struct progress *progress_new(bool live, unsigned every_s, uint64_t total);
 void progress_free(struct progress *p);
 /* The scan moved on: done probes finished, open of them open. */
+/* More work joined the scan (names resolved while it runs). */
+void progress_add_total(struct progress *p, uint64_t more);
 void progress_update(struct progress *p, uint64_t done, uint64_t open);
 /* Take the live line off the screen (before other output to the tty). */
 void progress_clear(struct progress *p);

@@ -38,6 +38,13 @@ struct scan_event {
 	uint8_t attempts;	/* connect() attempts that counted */
 };
 
+/* What a refill found. */
+enum scan_refill {
+	SCAN_REFILL_DONE,	/* no more work, ever */
+	SCAN_REFILL_MORE,	/* the walk has more */
+	SCAN_REFILL_WAIT,	/* none now; ask again soon (names resolving) */
+};
+
 /* The engine's link to the rest of the program. */
 struct scan_sink {
 	/*
@@ -49,11 +56,11 @@ struct scan_sink {
 	    uint64_t done_below);
 	/*
 	 * The walk ran out: point it at more work (iter_init() on the next
-	 * ranges, in ascending order) and return true, or return false when
-	 * there is none.  NULL: the first walk is all there is.  This is how
-	 * several engines share one walk, a slice at a time.
+	 * ranges, in ascending order) and say so.  NULL: the first walk is
+	 * all there is.  This is how several engines share one walk, a
+	 * slice at a time.
 	 */
-	bool (*refill)(void *ctx, struct iter *it);
+	enum scan_refill (*refill)(void *ctx, struct iter *it);
 	void *ctx;
 };
 
@@ -82,6 +89,8 @@ int engine_run(struct engine *e);
  */
 void engine_stop(struct engine *e);
 const struct scan_counters *engine_counters(const struct engine *e);
+/* The engine's reactor, for other work in the same thread (DNS). */
+struct reactor *engine_reactor(struct engine *e);
 int engine_fatal_errno(const struct engine *e);
 /*
  * Positions of probes started but not finished (waiting to retry, or still

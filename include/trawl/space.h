@@ -8,6 +8,7 @@
 #ifndef TRAWL_SPACE_H
 #define TRAWL_SPACE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/socket.h>
@@ -52,6 +53,29 @@ socklen_t space_sockaddr(const struct space *s, uint64_t host, uint16_t port,
  */
 size_t space_names(const struct space *s, uint64_t host,
     const char *const **names);
+
+/* Whether an address is in the space, and as which host. */
+bool space_find(const struct space *s, int family, target_u128 addr,
+    uint64_t *host);
+
+/*
+ * Growing a finished space.  space_extend() appends the addresses not in it
+ * yet (and not excluded) as new hosts numbered after all others, and says
+ * how many in *added.  Threads may query hosts they already know while one
+ * thread extends; new hosts must reach them through a lock (the hub's).
+ * 0, or -1 with errno (ENOMEM; ENOSPC: too many parts; EOVERFLOW).
+ *
+ * space_add_name() after space_finish() keeps the name aside;
+ * space_seal_names() makes those names visible to space_names().  Nobody
+ * may call space_names() meanwhile.  0, or -1 with errno ENOMEM.
+ */
+struct space_addr {
+	int family;
+	target_u128 addr;
+};
+int space_extend(struct space *s, const struct space_addr *addrs, size_t n,
+    uint64_t *added);
+int space_seal_names(struct space *s);
 
 /*
  * A hash of the addresses and the ports, in order: two spaces with the same

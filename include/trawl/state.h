@@ -11,6 +11,11 @@ enum state {
 	STATE_CLOSED,		/* refused: the host answered with a reset */
 	STATE_FILTERED,		/* no answer before the deadline, every try */
 	STATE_UNREACHABLE,	/* the network said the host cannot be reached */
+	/*
+	 * Not a port state: a name that gave no address.  Reported once per
+	 * name (--states unresolved), never by the engine.
+	 */
+	STATE_UNRESOLVED,
 	STATE_COUNT
 };
 

@@ -60,7 +60,8 @@ FILTERED_REASONS = frozenset({'no-response', 'admin-prohibited'})
 
 SUMMARY_RE = re.compile(
     r'^trawl: (\d+) probes, (\d+) open, (\d+) closed, (\d+) filtered, '
-    r'(\d+) unreachable in (\d+\.\d\d) s \((\d+) probes/s\)$')
+    r'(\d+) unreachable in (\d+\.\d\d) s \((\d+) probes/s\)'
+    r'(?:; names: (?:\d+ discovered, )?\d+ resolved, \d+ unresolved)?$')
 
 
 def log(*args):

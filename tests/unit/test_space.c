@@ -920,6 +920,141 @@ START_TEST(random_deterministic)
 }
 END_TEST
 
+/* --- growing: parts added while a scan runs ------------------------------ */
+
+START_TEST(extend_parts)
+{
+	struct ports *p = mkports("80");
+	struct space *s = space_new();
+	struct space_addr more[] = {
+		{ AF_INET, 0 }, { AF_INET, 0 }, { AF_INET, 0 },
+		{ AF_INET6, 0 }, { AF_INET, 0 },
+	};
+	const char *const *names;
+	uint64_t added, host;
+
+	more[0].addr = a4("10.0.0.1");		/* in the space already */
+	more[1].addr = a4("10.0.0.9");
+	more[2].addr = a4("10.0.0.8");
+	more[3].addr = a6("::1");
+	more[4].addr = a4("10.0.0.20");		/* excluded */
+	ck_assert_int_eq(space_add_range(s, AF_INET, a4("10.0.0.0"),
+	    a4("10.0.0.3")), 0);
+	ck_assert_int_eq(space_exclude(s, AF_INET, a4("10.0.0.20"),
+	    a4("10.0.0.20")), 0);
+	finish(s, p);
+	ck_assert_uint_eq(space_hosts(s), 4);
+	ck_assert_int_eq(space_extend(s, more, 5, &added), 0);
+	ck_assert_uint_eq(added, 3);
+	ck_assert_uint_eq(space_hosts(s), 7);
+	ck_assert_uint_eq(space_probes(s), 7);
+	expect_host(s, 3, AF_INET, a4("10.0.0.3"));
+	expect_host(s, 4, AF_INET, a4("10.0.0.8"));
+	expect_host(s, 5, AF_INET, a4("10.0.0.9"));
+	expect_host(s, 6, AF_INET6, a6("::1"));
+	ck_assert(space_find(s, AF_INET, a4("10.0.0.9"), &host));
+	ck_assert_uint_eq(host, 5);
+	ck_assert(space_find(s, AF_INET, a4("10.0.0.2"), &host));
+	ck_assert_uint_eq(host, 2);
+	ck_assert(!space_find(s, AF_INET, a4("10.0.0.20"), &host));
+	/* A second part, and an empty one. */
+	more[0].addr = a4("10.0.0.100");
+	ck_assert_int_eq(space_extend(s, more, 2, &added), 0);
+	ck_assert_uint_eq(added, 1);
+	expect_host(s, 7, AF_INET, a4("10.0.0.100"));
+	ck_assert_int_eq(space_extend(s, more, 2, &added), 0);
+	ck_assert_uint_eq(added, 0);
+	ck_assert_uint_eq(space_hosts(s), 8);
+	/* Late names: invisible until sealed, then under their host. */
+	ck_assert_int_eq(space_add_name(s, AF_INET, a4("10.0.0.9"), "b"), 0);
+	ck_assert_int_eq(space_add_name(s, AF_INET, a4("10.0.0.9"), "a"), 0);
+	ck_assert_int_eq(space_add_name(s, AF_INET, a4("10.0.0.1"), "c"), 0);
+	ck_assert_int_eq(space_add_name(s, AF_INET, a4("10.0.0.20"), "x"), 0);
+	ck_assert_uint_eq(space_names(s, 5, &names), 0);
+	ck_assert_int_eq(space_seal_names(s), 0);
+	ck_assert_uint_eq(space_names(s, 5, &names), 2);
+	ck_assert_str_eq(names[0], "b");
+	ck_assert_str_eq(names[1], "a");
+	ck_assert_uint_eq(space_names(s, 1, &names), 1);
+	ck_assert_str_eq(names[0], "c");
+	space_free(s);
+	ports_free(p);
+}
+END_TEST
+
+/* A plan that grows: every probe of every part exactly once, groups grow. */
+static void
+check_grown_walk(enum iter_order order)
+{
+	struct ports *p = mkports("1-7");
+	struct space *s = walk_space(p, 100);
+	struct space_addr more[300];
+	struct iter_plan plan;
+	struct iter it;
+	struct iter_probe pr;
+	struct iter_range all;
+	unsigned char *seen;
+	uint64_t lo, hi, added, last_group = 0, n = 0, expect_lo;
+
+	iter_plan_init(&plan, s, order, 42);
+	expect_lo = space_probes(s);
+	for (int part = 0; part < 3; part++) {
+		for (int i = 0; i < 100; i++) {
+			more[i].family = AF_INET;
+			more[i].addr = a4("10.50.0.0") + (target_u128)(part *
+			    100 + i);
+		}
+		ck_assert_int_eq(space_extend(s, more, 100, &added), 0);
+		ck_assert_uint_eq(added, 100);
+		ck_assert_int_eq(iter_plan_extend(&plan, space_hosts(s) - added,
+		    added, &lo, &hi), 0);
+		ck_assert_uint_eq(lo, expect_lo);
+		ck_assert_uint_eq(hi - lo, 700);
+		expect_lo = hi;
+	}
+	ck_assert_uint_eq(space_probes(s), 400 * 7);
+	seen = calloc(space_probes(s), 1);
+	ck_assert_ptr_nonnull(seen);
+	all.lo = 0;
+	all.hi = space_probes(s);
+	iter_init(&it, &plan, &all, 1);
+	while (iter_next(&it, &pr)) {
+		uint64_t k = pr.host * 7 + port_index(s, pr.port);
+
+		CHECK(pr.host < space_hosts(s), "host %ju out of range",
+		    (uintmax_t)pr.host);
+		CHECK(!seen[k], "probe %ju twice", (uintmax_t)k);
+		seen[k] = 1;
+		CHECK(pr.group >= last_group, "group went back at %ju",
+		    (uintmax_t)pr.pos);
+		CHECK(pr.group == iter_plan_group(&plan, pr.pos),
+		    "iter_plan_group disagrees at %ju", (uintmax_t)pr.pos);
+		/* Parts keep to their own hosts. */
+		CHECK(pr.pos < 700 ? pr.host < 100 :
+		    pr.host / 100 == pr.pos / 700, "position %ju gave host "
+		    "%ju", (uintmax_t)pr.pos, (uintmax_t)pr.host);
+		last_group = pr.group;
+		n++;
+	}
+	ck_assert_uint_eq(n, space_probes(s));
+	free(seen);
+	iter_plan_free(&plan);
+	space_free(s);
+	ports_free(p);
+}
+
+START_TEST(grown_walk_random)
+{
+	check_grown_walk(ITER_RANDOM);
+}
+END_TEST
+
+START_TEST(grown_walk_sequential)
+{
+	check_grown_walk(ITER_SEQUENTIAL);
+}
+END_TEST
+
 static Suite *
 space_suite(void)
 {
@@ -945,6 +1080,9 @@ space_suite(void)
 	tcase_add_test(walk, random_full_small);
 	tcase_add_loop_test(walk, random_full_windows, 0, 2);
 	tcase_add_test(walk, random_deterministic);
+	tcase_add_test(tc, extend_parts);
+	tcase_add_test(walk, grown_walk_random);
+	tcase_add_test(walk, grown_walk_sequential);
 	suite_add_tcase(s, walk);
 	return s;
 }

@@ -85,7 +85,7 @@ START_TEST(reasons)
 END_TEST
 
 static const char *const state_names[STATE_COUNT] = {
-	"open", "closed", "filtered", "unreachable",
+	"open", "closed", "filtered", "unreachable", "unresolved",
 };
 
 START_TEST(names)
@@ -140,12 +140,12 @@ START_TEST(parse_list)
 	    STATE_BIT(STATE_UNREACHABLE) | STATE_BIT(STATE_FILTERED));
 	ck_assert_int_eq(state_parse_list("all", &mask, err, sizeof(err)), 0);
 	ck_assert_uint_eq(mask, STATE_ALL);
-	ck_assert_uint_eq(STATE_ALL, 0xf);
+	ck_assert_uint_eq(STATE_ALL, 0x1f);
 	ck_assert_int_eq(state_parse_list("closed,all", &mask, err,
 	    sizeof(err)), 0);
 	ck_assert_uint_eq(mask, STATE_ALL);
-	ck_assert_int_eq(state_parse_list("open,closed,filtered,unreachable",
-	    &mask, err, sizeof(err)), 0);
+	ck_assert_int_eq(state_parse_list("open,closed,filtered,unreachable,"
+	    "unresolved", &mask, err, sizeof(err)), 0);
 	ck_assert_uint_eq(mask, STATE_ALL);
 	/* A fresh mask each call, not added to the last one. */
 	ck_assert_int_eq(state_parse_list("closed", &mask, err, sizeof(err)),
