@@ -132,7 +132,8 @@ usage(FILE *f)
 "      --retries N         extra attempts when no answer came (default %d)\n"
 "Output:\n"
 "  -f, --format FORMAT     %s (default text)\n"
-"  -o, --output FILE       write results to FILE instead of standard output\n"
+"  -o, --output [FORMAT:]FILE  write results to FILE (- for standard output);\n"
+"                          repeatable, each in its own format\n"
 "      --states LIST       states to report: open,closed,filtered,unreachable,\n"
 "                          unresolved or all (default open)\n"
 "      --progress          live progress line on stderr (default on a terminal)\n"
@@ -191,6 +192,54 @@ option_word(int argc, char **argv, char *buf, size_t len)
 	snprintf(buf, len, "%.*s", (int)strcspn(w, "="), w);
 }
 
+/*
+ * -o [FORMAT:]FILE words to outputs, once -f is known wherever it was
+ * given.  A prefix is a format only when it names one, so "./a:b" is a
+ * file.  Returns 0, or -1 (said why; outputs NULL: out of memory).
+ */
+static int
+outputs_resolve(struct cli *c)
+{
+	size_t n = c->noutput_args > 0 ? c->noutput_args : 1;
+
+	c->outputs = calloc(n, sizeof(*c->outputs));
+	if (c->outputs == NULL)
+		return -1;
+	c->noutputs = n;
+	if (c->noutput_args == 0) {
+		c->outputs[0].format = c->format;
+		c->outputs[0].path = "-";
+		return 0;
+	}
+	for (size_t i = 0; i < n; i++) {
+		const char *arg = c->output_args[i], *colon = strchr(arg, ':');
+		struct cli_output *o = &c->outputs[i];
+		char name[16];
+
+		o->format = c->format;
+		o->path = arg;
+		if (colon != NULL && (size_t)(colon - arg) < sizeof(name)) {
+			memcpy(name, arg, (size_t)(colon - arg));
+			name[colon - arg] = '\0';
+			if (output_find(name) != NULL) {
+				o->format = output_find(name);
+				o->path = colon + 1;
+			}
+		}
+		if (o->path[0] == '\0') {
+			log_error("bad output '%s': no file name", arg);
+			return -1;
+		}
+		for (size_t k = 0; k < i; k++) {
+			if (strcmp(c->outputs[k].path, o->path) == 0) {
+				log_error("output '%s' given twice", o->path);
+				return -1;
+			}
+		}
+	}
+	return 0;
+}
+
 enum cli_result
 cli_parse(struct cli *c, int argc, char **argv)
 {
@@ -204,7 +253,6 @@ cli_parse(struct cli *c, int argc, char **argv)
 	c->timeout_ms = DEFAULT_TIMEOUT_MS;
 	c->retries = DEFAULT_RETRIES;
 	c->format = &out_text;
-	c->output = "-";
 	c->report = STATE_BIT(STATE_OPEN);
 	c->family = AF_UNSPEC;
 	c->order = ITER_RANDOM;
@@ -241,7 +289,9 @@ cli_parse(struct cli *c, int argc, char **argv)
 			usage(stdout);
 			return CLI_DONE;
 		case 'o':
-			c->output = optarg;
+			if (list_add(&c->output_args, &c->noutput_args,
+			    optarg) != 0)
+				return CLI_FAIL;
 			break;
 		case 'p':
 			if (ports_parse(c->ports, optarg, err,
@@ -441,6 +491,9 @@ cli_parse(struct cli *c, int argc, char **argv)
 			c->shard_n = c->shards_env;
 		}
 	}
+	if (outputs_resolve(c) != 0)
+		return c->outputs == NULL && c->noutput_args == 0 ? CLI_FAIL :
+		    CLI_USAGE;
 	c->targets = argv + optind;
 	c->ntargets = argc - optind;
 	/* --top-ports adds to -p; with neither, the 100 most common. */
@@ -461,6 +514,10 @@ cli_free(struct cli *c)
 	free(c->excludes);
 	free(c->exclude_files);
 	free(c->input_files);
+	free(c->outputs);
+	free(c->output_args);
+	c->outputs = NULL;
+	c->output_args = NULL;
 	free(c->resolvers);
 	free(c->domains);
 	c->resolvers = c->domains = NULL;

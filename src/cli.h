@@ -9,13 +9,22 @@
 struct ports;
 struct out_format;
 
+/* One -o [FORMAT:]FILE; path "-" is the standard output. */
+struct cli_output {
+	const struct out_format *format;
+	const char *path;
+};
+
 struct cli {
 	struct ports *ports;
 	unsigned concurrency;
 	unsigned timeout_ms;
 	unsigned retries;
-	const struct out_format *format;
-	const char *output;
+	const struct out_format *format;	/* -f: for -o FILE and stdout */
+	struct cli_output *outputs;	/* at least one */
+	size_t noutputs;
+	const char **output_args;	/* -o words, resolved after -f */
+	size_t noutput_args;
 	unsigned report;		/* STATE_BIT()s to report */
 	bool quiet;
 	int family;			/* AF_UNSPEC, AF_INET, AF_INET6 */

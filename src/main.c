@@ -619,6 +619,88 @@ summary(const struct out_stats *st, const struct names_run *nr,
 	    names, st->interrupted ? ", interrupted" : "");
 }
 
+/* --- outputs ------------------------------------------------------------ */
+
+struct outfile {
+	const struct out_format *fmt;
+	const char *path;		/* as given; "-" is stdout */
+	struct wbuf *w;
+};
+
+static const char *
+out_name(const char *path)
+{
+	return strcmp(path, "-") == 0 ? "standard output" : path;
+}
+
+/* Open every -o; on failure close those opened and say why. */
+static struct outfile *
+outputs_open(const struct cli *c, bool append, struct collect *col)
+{
+	struct outfile *o = calloc(c->noutputs, sizeof(*o));
+
+	if (o == NULL) {
+		log_error("out of memory");
+		return NULL;
+	}
+	for (size_t i = 0; i < c->noutputs; i++) {
+		o[i].fmt = c->outputs[i].format;
+		o[i].path = c->outputs[i].path;
+		/* A resumed scan adds to the output of the run it continues. */
+		o[i].w = wbuf_open(o[i].path, append);
+		if (o[i].w == NULL) {
+			log_error("cannot open '%s': %s", o[i].path,
+			    strerror(errno));
+			goto fail;
+		}
+		if (collect_add_output(col, o[i].fmt, o[i].w) != 0) {
+			log_error("too many outputs");
+			goto fail;
+		}
+	}
+	return o;
+fail:
+	for (size_t i = 0; i < c->noutputs; i++)
+		if (o[i].w != NULL)
+			(void)wbuf_close(o[i].w);
+	free(o);
+	return NULL;
+}
+
+/*
+ * Close every output; the first error wins, since a failed write is often
+ * seen again at close.  Returns 0 or EXIT_FAILED (said why).
+ */
+static int
+outputs_close(const struct cli *c, struct outfile *o, struct collect *col)
+{
+	const struct wbuf *bad;
+	const char *path = NULL;
+	int err;
+
+	bad = collect_failed(col, &err);
+	for (size_t i = 0; i < c->noutputs; i++) {
+		int e = wbuf_close(o[i].w);
+
+		if (o[i].w == bad || (err == 0 && e != 0)) {
+			path = o[i].path;
+			if (err == 0)
+				err = e;
+		}
+	}
+	free(o);
+	if (err == 0)
+		return 0;
+	if (err == EPIPE) {
+		/* The reader left (| head): end as a filter does. */
+		signal(SIGPIPE, SIG_DFL);
+		raise(SIGPIPE);
+	}
+	log_error("cannot write to '%s': %s", path != NULL ? out_name(path) :
+	    "output", strerror(err));
+	return EXIT_FAILED;
+}
+
 static void
 relay_grew(void *ctx, uint64_t probes)
 {
@@ -644,36 +726,34 @@ scan(const struct cli *c, struct space *s, struct work *w,
 	};
 	struct relay relay = { 0 };
 	struct hub_config hc;
-	struct wbuf *out;
+	struct outfile *out;
 	struct hub *h;
 	struct namefeed *feed = NULL;
 	struct namefeed_stats fs = { 0 };
 	struct out_stats st;
 	uint64_t start = reactor_clock();
 	bool live, growing = names_set_count(nr->names) > 0;
-	int rc, err, status = EXIT_DONE;
+	int rc, status = EXIT_DONE;
 	char msg[512];
 
-	/* A resumed scan adds to the output of the run it continues. */
-	out = wbuf_open(c->output, w->resumed);
-	if (out == NULL) {
-		log_error("cannot open '%s': %s", c->output, strerror(errno));
+	relay.col = collect_new(s, c->report);
+	if (relay.col == NULL) {
+		log_error("out of memory");
 		return EXIT_FAILED;
 	}
-	relay.col = collect_new(s, c->report);
-	if (relay.col == NULL ||
-	    collect_add_output(relay.col, c->format, out) != 0) {
-		log_error("out of memory");
+	out = outputs_open(c, w->resumed, relay.col);
+	if (out == NULL) {
 		collect_free(relay.col);
-		wbuf_close(out);
 		return EXIT_FAILED;
 	}
 	live = c->progress == 1 || (c->progress == -1 && !c->quiet &&
 	    isatty(STDERR_FILENO));
 	relay.progress = progress_new(live, c->quiet ? 0 : c->stats_every,
 	    work_size(w));
-	relay.clear_first = strcmp(c->output, "-") == 0 &&
-	    isatty(STDOUT_FILENO);
+	/* Results on the terminal the progress line is on: clear it first. */
+	for (size_t i = 0; i < c->noutputs; i++)
+		if (strcmp(c->outputs[i].path, "-") == 0)
+			relay.clear_first = isatty(STDOUT_FILENO);
 	memset(&hc, 0, sizeof(hc));
 	hc.threads = threads;
 	hc.scan = cfg;
@@ -700,8 +780,8 @@ scan(const struct cli *c, struct space *s, struct work *w,
 			log_error("%s", msg);
 			hub_free(h);
 			progress_free(relay.progress);
+			(void)outputs_close(c, out, relay.col);
 			collect_free(relay.col);
-			wbuf_close(out);
 			return EXIT_FAILED;
 		}
 		for (size_t i = 0; i < names_set_count(nr->names); i++) {
@@ -713,8 +793,8 @@ scan(const struct cli *c, struct space *s, struct work *w,
 				namefeed_free(feed);
 				hub_free(h);
 				progress_free(relay.progress);
+				(void)outputs_close(c, out, relay.col);
 				collect_free(relay.col);
-				wbuf_close(out);
 				return EXIT_FAILED;
 			}
 		}
@@ -722,8 +802,8 @@ scan(const struct cli *c, struct space *s, struct work *w,
 	if (h == NULL) {
 		log_error("cannot start the scan: %s", strerror(errno));
 		progress_free(relay.progress);
+		(void)outputs_close(c, out, relay.col);
 		collect_free(relay.col);
-		wbuf_close(out);
 		return EXIT_FAILED;
 	}
 	collect_begin(relay.col);
@@ -758,22 +838,8 @@ scan(const struct cli *c, struct space *s, struct work *w,
 	st.interrupted = stop_signal != 0 || rc != 0;
 	collect_end(relay.col, &st);
 
-	/* The first error wins: a failed write is often seen again at close. */
-	if (collect_failed(relay.col, &err) == NULL)
-		err = wbuf_close(out);
-	else
-		(void)wbuf_close(out);
-	if (err != 0) {
-		if (err == EPIPE) {
-			/* The reader left (| head): end as a filter does. */
-			signal(SIGPIPE, SIG_DFL);
-			raise(SIGPIPE);
-		}
-		log_error("cannot write to '%s': %s",
-		    strcmp(c->output, "-") == 0 ? "standard output" : c->output,
-		    strerror(err));
+	if (outputs_close(c, out, relay.col) != 0)
 		status = EXIT_FAILED;
-	}
 	if (rc == -2) {
 		log_error("cannot open connections: %s",
 		    strerror(hub_fatal_errno(h)));
