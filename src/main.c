@@ -336,16 +336,24 @@ on_answer(void *ctx, const struct dns_answer *a)
 		nr->nunres++;
 }
 
-/* A wordlist guess: only those that exist matter. */
+/*
+ * A wordlist guess: only those that exist matter.  They join the other
+ * names, once, and are resolved with them: a name also typed or logged is
+ * then counted and reported once.
+ */
 static void
 on_word(void *ctx, const struct dns_answer *a)
 {
 	struct names_run *nr = ctx;
+	int rc;
 
-	if (a->status == DNS_RESOLVED && a->naddrs > 0) {
-		nr->discovered++;
-		add_answer(nr, a);
-	}
+	if (a->status != DNS_RESOLVED || a->naddrs == 0)
+		return;
+	rc = names_set_add(nr->names, a->name);
+	if (rc < 0)
+		nr->oom = 1;
+	else
+		nr->discovered += (size_t)rc;
 }
 
 static void
@@ -432,7 +440,8 @@ cmp_line(const void *a, const void *b)
 static int
 list_names(struct names_run *nr)
 {
-	qsort(nr->lines, nr->nlines, sizeof(*nr->lines), cmp_line);
+	if (nr->nlines > 1)
+		qsort(nr->lines, nr->nlines, sizeof(*nr->lines), cmp_line);
 	for (size_t i = 0; i < nr->nlines; i++)
 		printf("%s\n", nr->lines[i]);
 	return fflush(stdout) == 0 && !ferror(stdout) ? EXIT_DONE :
