@@ -10,6 +10,7 @@
 
 #include "cli.h"
 #include "trawl/iter.h"
+#include "trawl/config.h"
 #include "trawl/dns.h"
 #include "trawl/log.h"
 #include "trawl/names.h"
@@ -46,6 +47,9 @@ enum {
 	OPT_CT_URL,
 	OPT_WORDLIST,
 	OPT_LIST_NAMES,
+	OPT_CONFIG,
+	OPT_BASELINE,
+	OPT_FAIL_ON_CHANGE,
 };
 
 static const char shortopts[] = ":46c:f:hi:o:p:qT:t:Vx:";
@@ -72,6 +76,9 @@ static const struct option longopts[] = {
 	{ "ct-url", required_argument, NULL, OPT_CT_URL },
 	{ "wordlist", required_argument, NULL, OPT_WORDLIST },
 	{ "list-names", no_argument, NULL, OPT_LIST_NAMES },
+	{ "config", required_argument, NULL, OPT_CONFIG },
+	{ "baseline", required_argument, NULL, OPT_BASELINE },
+	{ "fail-on-change", no_argument, NULL, OPT_FAIL_ON_CHANGE },
 	{ "format", required_argument, NULL, 'f' },
 	{ "help", no_argument, NULL, 'h' },
 	{ "output", required_argument, NULL, 'o' },
@@ -140,6 +147,13 @@ usage(FILE *f)
 "      --no-progress       no live progress line\n"
 "      --stats-every SECONDS  a plain progress line at this interval\n"
 "  -q, --quiet             no summary line and no warnings\n"
+"Changes since the last run:\n"
+"      --baseline FILE     report what changed since the results in FILE,\n"
+"                          then keep this run's results there\n"
+"      --fail-on-change    exit 3 when something changed\n"
+"Configuration:\n"
+"      --config FILE       read long options from FILE, NAME = VALUE a line;\n"
+"                          the command line wins\n"
 "Interruption:\n"
 "      --resume FILE       continue the scan saved in FILE; save it there when\n"
 "                          interrupted (default file: trawl.resume)\n"
@@ -240,9 +254,91 @@ outputs_resolve(struct cli *c)
 	return 0;
 }
 
+/* The value of --config in argv, NULL when absent; -1: given twice. */
+static int
+config_find(int argc, char **argv, const char **path)
+{
+	*path = NULL;
+	for (int i = 1; i < argc; i++) {
+		const char *v = NULL;
+
+		if (strcmp(argv[i], "--") == 0)
+			break;
+		if (strcmp(argv[i], "--config") == 0 && i + 1 < argc)
+			v = argv[++i];
+		else if (strncmp(argv[i], "--config=", 9) == 0)
+			v = argv[i] + 9;
+		if (v == NULL)
+			continue;
+		if (*path != NULL) {
+			log_error("--config given twice");
+			return -1;
+		}
+		*path = v;
+	}
+	return 0;
+}
+
+/*
+ * Put the words of the --config file before the command line's, so that
+ * getopt_long() reads both the same way and the command line comes last:
+ * for an option given once the command line wins, repeatable ones add up.
+ * Names must be spelled in full (getopt would take "thr" for "threads").
+ */
+static enum cli_result
+config_merge(struct cli *c, int *argc, char ***argv)
+{
+	struct config_args *a;
+	char err[512], **words;
+
+	if (config_find(*argc, *argv, &c->config) != 0)
+		return CLI_USAGE;
+	if (c->config == NULL)
+		return CLI_RUN;
+	a = calloc(1, sizeof(*a));
+	if (a == NULL)
+		return CLI_FAIL;
+	c->config_args = a;
+	if (config_load(c->config, a, err, sizeof(err)) != 0) {
+		log_error("%s", err);
+		return CLI_USAGE;
+	}
+	for (size_t i = 0; i < a->argc; i++) {
+		const char *w = a->argv[i] + 2;
+		size_t len = strcspn(w, "=");
+		bool known = false;
+
+		for (const struct option *o = longopts; o->name != NULL; o++)
+			if (strlen(o->name) == len &&
+			    memcmp(o->name, w, len) == 0)
+				known = strcmp(o->name, "config") != 0;
+		if (!known) {
+			log_error("%s:%zu: unknown option '%.*s'", c->config,
+			    a->lines[i], (int)len, w);
+			return CLI_USAGE;
+		}
+	}
+	words = calloc((size_t)*argc + a->argc + 1, sizeof(*words));
+	if (words == NULL)
+		return CLI_FAIL;
+	words[0] = (*argv)[0];
+	for (size_t i = 0; i < a->argc; i++)
+		words[1 + i] = a->argv[i];
+	for (int i = 1; i < *argc; i++)
+		words[a->argc + (size_t)i] = (*argv)[i];
+	c->words = words;
+	*argc += (int)a->argc;
+	*argv = words;
+	return CLI_RUN;
+}
+
 enum cli_result
 cli_parse(struct cli *c, int argc, char **argv)
 {
+	/* Static: log.c keeps a pointer to it until the parse is over. */
+	static char where[300];
+	bool in_config = false, ports_from_config = false;
+	enum cli_result r;
 	char err[256], word[64];
 	unsigned top = 0;
 	bool ports_given = false;
@@ -262,9 +358,28 @@ cli_parse(struct cli *c, int argc, char **argv)
 	if (c->ports == NULL)
 		return CLI_FAIL;
 
+	if ((r = config_merge(c, &argc, &argv)) != CLI_RUN)
+		return r;
 	opterr = 0;
 	optind = 1;
-	while ((ch = getopt_long(argc, argv, shortopts, longopts, NULL)) != -1) {
+	for (;;) {
+		/*
+		 * The config's words come first and one word each: while
+		 * getopt is in them, messages say which line.
+		 */
+		if (c->config_args != NULL && optind >= 1 &&
+		    (size_t)optind <= c->config_args->argc) {
+			snprintf(where, sizeof(where), "%s:%zu", c->config,
+			    c->config_args->lines[optind - 1]);
+			log_set_context(where);
+			in_config = true;
+		} else {
+			log_set_context(NULL);
+			in_config = false;
+		}
+		ch = getopt_long(argc, argv, shortopts, longopts, NULL);
+		if (ch == -1)
+			break;
 		switch (ch) {
 		case '4':
 			c->family = AF_INET;
@@ -294,6 +409,15 @@ cli_parse(struct cli *c, int argc, char **argv)
 				return CLI_FAIL;
 			break;
 		case 'p':
+			/* The command line's ports replace the config's. */
+			if (ports_from_config && !in_config) {
+				ports_free(c->ports);
+				c->ports = ports_new();
+				if (c->ports == NULL)
+					return CLI_FAIL;
+				ports_from_config = false;
+			}
+			ports_from_config |= in_config;
 			if (ports_parse(c->ports, optarg, err,
 			    sizeof(err)) != 0) {
 				log_error("%s", err);
@@ -412,9 +536,9 @@ cli_parse(struct cli *c, int argc, char **argv)
 				return CLI_USAGE;
 			break;
 		case OPT_RESOLVER: {
-			struct dns_resolver r;
+			struct dns_resolver res;
 
-			if (dns_resolver_parse(optarg, &r, err,
+			if (dns_resolver_parse(optarg, &res, err,
 			    sizeof(err)) != 0) {
 				log_error("%s", err);
 				return CLI_USAGE;
@@ -457,6 +581,15 @@ cli_parse(struct cli *c, int argc, char **argv)
 		case OPT_LIST_NAMES:
 			c->list_names = true;
 			break;
+		case OPT_CONFIG:
+			/* Read before the loop (config_merge()). */
+			break;
+		case OPT_BASELINE:
+			c->baseline = optarg;
+			break;
+		case OPT_FAIL_ON_CHANGE:
+			c->fail_on_change = true;
+			break;
 		case ':':
 			option_word(argc, argv, word, sizeof(word));
 			log_error("option '%s' needs a value", word);
@@ -467,8 +600,13 @@ cli_parse(struct cli *c, int argc, char **argv)
 			return CLI_USAGE;
 		}
 	}
+	log_set_context(NULL);
 	if (optind == argc && c->ninput_files == 0 && c->ndomains == 0) {
 		log_error("no target given (see trawl --help)");
+		return CLI_USAGE;
+	}
+	if (c->fail_on_change && c->baseline == NULL) {
+		log_error("--fail-on-change needs --baseline FILE");
 		return CLI_USAGE;
 	}
 	if (c->wordlist != NULL && c->ndomains == 0) {
@@ -514,6 +652,13 @@ cli_free(struct cli *c)
 	free(c->excludes);
 	free(c->exclude_files);
 	free(c->input_files);
+	log_set_context(NULL);
+	if (c->config_args != NULL)
+		config_args_free(c->config_args);
+	free(c->config_args);
+	free(c->words);
+	c->config_args = NULL;
+	c->words = NULL;
 	free(c->outputs);
 	free(c->output_args);
 	c->outputs = NULL;

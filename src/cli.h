@@ -6,6 +6,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+struct config_args;
 struct ports;
 struct out_format;
 
@@ -61,6 +62,11 @@ struct cli {
 	const char *wordlist;
 	bool list_names;
 	char **argv;			/* for the resume hint */
+	const char *config;		/* --config FILE */
+	const char *baseline;		/* --baseline FILE */
+	bool fail_on_change;
+	struct config_args *config_args;	/* its words: optargs point in */
+	char **words;			/* argv with the config's words */
 };
 
 enum cli_result {

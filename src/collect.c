@@ -31,8 +31,16 @@ struct service {
 
 struct collect {
 	const struct space *space;
-	unsigned report;
+	const struct out_run *run;
+	unsigned report;		/* states the outputs get */
+	unsigned keep;			/* states held: report, and the hook's */
+	collect_hook_fn *hook;
+	void *hook_ctx;
+	struct out_port *shown;		/* a host's reported ports */
+	size_t shown_cap;
 	uint64_t count[STATE_COUNT];
+	uint64_t emitted;		/* hosts handed to the outputs */
+	int begun;			/* the formats' begin was called */
 
 	struct record **table;		/* open addressing, linear probing */
 	size_t tcap, tlen;
@@ -149,7 +157,7 @@ collect_new(const struct space *space, unsigned report)
 	if (c == NULL)
 		return NULL;
 	c->space = space;
-	c->report = report;
+	c->report = c->keep = report;
 	c->byg = heap_new(64);
 	c->services = calloc(65536, sizeof(*c->services));
 	if (c->byg == NULL || c->services == NULL || table_grow(c) != 0) {
@@ -165,6 +173,7 @@ collect_free(struct collect *c)
 {
 	if (c == NULL)
 		return;
+	free(c->shown);
 	for (size_t i = 0; i < c->tcap; i++) {
 		if (c->table[i] != NULL) {
 			free(c->table[i]->ports);
@@ -193,6 +202,12 @@ collect_add_output(struct collect *c, const struct out_format *fmt,
 	c->out[c->nout].w = w;
 	c->nout++;
 	return 0;
+}
+
+void
+collect_set_run(struct collect *c, const struct out_run *run)
+{
+	c->run = run;
 }
 
 static const char *
@@ -226,6 +241,7 @@ emit(struct collect *c, struct record *r)
 	struct out_host h;
 	int family = space_host(c->space, r->host, &addr);
 
+	collect_begin(c);
 	qsort(r->ports, r->nports, sizeof(*r->ports), cmp_port);
 	for (size_t i = 0; i < r->nports; i++)
 		r->ports[i].service = service_name(c, r->ports[i].port);
@@ -234,8 +250,43 @@ emit(struct collect *c, struct record *r)
 	h.nnames = space_names(c->space, r->host, &h.names);
 	h.ports = r->ports;
 	h.nports = r->nports;
+	if (c->hook != NULL)
+		c->hook(c->hook_ctx, &h, addr);
+	if (c->keep != c->report) {
+		/* Held for the hook only: the outputs see what they asked. */
+		size_t n = 0;
+
+		if (r->nports > c->shown_cap) {
+			struct out_port *ns = reallocarray(c->shown, r->nports,
+			    sizeof(*ns));
+
+			if (ns == NULL) {
+				c->oom = 1;
+				return;
+			}
+			c->shown = ns;
+			c->shown_cap = r->nports;
+		}
+		for (size_t i = 0; i < r->nports; i++)
+			if (c->report & STATE_BIT(r->ports[i].state))
+				c->shown[n++] = r->ports[i];
+		if (n == 0)
+			return;
+		h.ports = c->shown;
+		h.nports = n;
+	}
 	for (size_t i = 0; i < c->nout; i++)
 		c->out[i].fmt->host(c->out[i].w, &h);
+	c->emitted++;
+}
+
+void
+collect_set_hook(struct collect *c, unsigned states, collect_hook_fn *fn,
+    void *ctx)
+{
+	c->keep = c->report | states;
+	c->hook = fn;
+	c->hook_ctx = ctx;
 }
 
 static int
@@ -306,7 +357,7 @@ collect_deliver(void *ctx, const struct scan_event *ev, size_t n,
 		struct out_port *p;
 
 		c->count[ev[i].state]++;
-		if (!(c->report & STATE_BIT(ev[i].state)))
+		if (!(c->keep & STATE_BIT(ev[i].state)))
 			continue;
 		r = table_get(c, ev[i].host, ev[i].group, 1);
 		if (r == NULL) {
@@ -342,21 +393,34 @@ collect_unresolved(struct collect *c, const char *name, const char *why)
 	c->count[STATE_UNRESOLVED]++;
 	if (!(c->report & STATE_BIT(STATE_UNRESOLVED)))
 		return;
+	collect_begin(c);
 	for (size_t i = 0; i < c->nout; i++)
 		if (c->out[i].fmt->unresolved != NULL)
 			c->out[i].fmt->unresolved(c->out[i].w, name, why);
 }
 
+/*
+ * Once, and before anything else reaches the outputs: a name the resolver
+ * answers at once (from /etc/hosts, or a DNS server it cannot reach) may be
+ * reported unresolved before the scan starts, and a document's header must
+ * still come first.
+ */
 void
 collect_begin(struct collect *c)
 {
+	if (c->begun)
+		return;
+	c->begun = 1;
 	for (size_t i = 0; i < c->nout; i++)
-		c->out[i].fmt->begin(c->out[i].w);
+		c->out[i].fmt->begin(c->out[i].w, c->run);
 }
 
 void
 collect_end(struct collect *c, const struct out_stats *st)
 {
+	struct out_stats all = *st;
+
+	collect_begin(c);
 	release(c, UINT64_MAX);
 	/* A group of UINT64_MAX cannot exist, but do not leave one behind. */
 	while (heap_peek(c->byg) != NULL) {
@@ -367,8 +431,10 @@ collect_end(struct collect *c, const struct out_stats *st)
 		free(r->ports);
 		free(r);
 	}
+	/* Only now: the hosts still held above are shown too. */
+	all.hosts_up = c->emitted;
 	for (size_t i = 0; i < c->nout; i++) {
-		c->out[i].fmt->end(c->out[i].w, st);
+		c->out[i].fmt->end(c->out[i].w, &all);
 		wbuf_flush(c->out[i].w);
 	}
 }

@@ -12,9 +12,11 @@
 #include <string.h>
 #include <sys/random.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "cli.h"
+#include "trawl/baseline.h"
 #include "trawl/collect.h"
 #include "trawl/ctlog.h"
 #include "trawl/discover.h"
@@ -41,12 +43,16 @@ enum {
 	EXIT_DONE = 0,
 	EXIT_FAILED = 1,
 	EXIT_USAGE = 2,
+	EXIT_CHANGED = 3,	/* --fail-on-change, and something changed */
 	GO_ON = -1,		/* not an exit status: carry on */
 };
 
 #define DEFAULT_RESUME_FILE "trawl.resume"
 /* Certificate logs are slow: crt.sh often needs tens of seconds. */
 #define CT_TIMEOUT_MS 120000L
+
+/* The command line as typed, for output headers (getopt permutes argv). */
+static char *run_args;
 
 /* The signal handler's view of the running scan. */
 static struct hub *running;
@@ -710,6 +716,117 @@ outputs_close(const struct cli *c, struct outfile *o, struct collect *col)
 	return EXIT_FAILED;
 }
 
+/* --- changes since the last run ----------------------------------------- */
+
+struct compare {
+	const struct cli *cli;
+	struct baseline *old, *now;
+	struct outfile *out;
+	size_t changes;		/* reported so far */
+	int failed;		/* errno of a failed baseline_add() */
+};
+
+static void
+compare_host(void *ctx, const struct out_host *h, target_u128 addr)
+{
+	struct compare *cmp = ctx;
+
+	for (size_t i = 0; i < h->nports && cmp->failed == 0; i++)
+		if (h->ports[i].state == STATE_OPEN &&
+		    baseline_add(cmp->now, h->family, addr, h->ports[i].port,
+		    h->names, h->nnames) != 0)
+			cmp->failed = errno;
+}
+
+static void
+compare_change(void *ctx, const struct baseline_change *ch)
+{
+	struct compare *cmp = ctx;
+
+	for (size_t i = 0; i < cmp->cli->noutputs; i++) {
+		if (cmp->out[i].fmt == &out_text && cmp->changes == 0)
+			wbuf_puts(cmp->out[i].w, "Changes since the last run:\n");
+		if (cmp->out[i].fmt == &out_text)
+			baseline_change_text(cmp->out[i].w, ch);
+		else if (cmp->out[i].fmt == &out_ndjson)
+			baseline_change_ndjson(cmp->out[i].w, ch);
+	}
+	cmp->changes++;
+}
+
+/*
+ * Load the baseline before the scan: a damaged file is the user's to see
+ * before a long scan, not after.  Returns GO_ON or an exit status.
+ */
+static int
+compare_start(const struct cli *c, const struct work *w, struct compare *cmp)
+{
+	char err[512];
+
+	memset(cmp, 0, sizeof(*cmp));
+	cmp->cli = c;
+	if (c->baseline == NULL)
+		return GO_ON;
+	if (baseline_load(c->baseline, &cmp->old, err, sizeof(err)) < 0) {
+		log_error("%s", err);
+		return EXIT_USAGE;
+	}
+	/* The targets and ports asked for, and the shard: not names' order. */
+	cmp->now = baseline_new(w->state.fingerprint ^
+	    ((uint64_t)w->state.shard_i << 32 | w->state.shard_n));
+	if (cmp->now == NULL) {
+		log_error("out of memory");
+		return EXIT_FAILED;
+	}
+	return GO_ON;
+}
+
+/*
+ * After a complete scan: report what changed, keep this run as the next
+ * baseline.  Returns the exit status.
+ */
+static int
+compare_finish(struct compare *cmp, const struct work *w, int status)
+{
+	const struct cli *c = cmp->cli;
+	char err[512];
+	ssize_t n = 0;
+
+	if (c->baseline == NULL)
+		return status;
+	if (w->resumed) {
+		log_warn("a resumed scan saw only part of the targets: '%s' "
+		    "is neither compared nor replaced", c->baseline);
+		return status;
+	}
+	if (cmp->failed != 0) {
+		log_error("cannot keep the results for '%s': %s", c->baseline,
+		    strerror(cmp->failed));
+		return EXIT_FAILED;
+	}
+	if (cmp->old != NULL) {
+		if (baseline_fingerprint(cmp->old) !=
+		    baseline_fingerprint(cmp->now))
+			log_warn("'%s' holds the results of another scan "
+			    "(targets, ports or shard): what lies outside "
+			    "this one shows as gone", c->baseline);
+		n = baseline_diff(cmp->old, cmp->now, compare_change, cmp);
+		if (n < 0) {
+			log_error("out of memory");
+			return EXIT_FAILED;
+		}
+		log_info("%zd change%s since the last run", n,
+		    n == 1 ? "" : "s");
+	}
+	if (baseline_save(cmp->now, c->baseline, err, sizeof(err)) != 0) {
+		log_error("%s", err);
+		return EXIT_FAILED;
+	}
+	if (n > 0 && c->fail_on_change && status == EXIT_DONE)
+		return EXIT_CHANGED;
+	return status;
+}
+
 static void
 relay_grew(void *ctx, uint64_t probes)
 {
@@ -739,24 +856,47 @@ scan(const struct cli *c, struct space *s, struct work *w,
 	struct hub *h;
 	struct namefeed *feed = NULL;
 	struct namefeed_stats fs = { 0 };
+	struct compare cmp;
+	struct out_run run = {
+		.args = run_args != NULL ? run_args : "trawl",
+		.start = time(NULL),
+		.version = TRAWL_VERSION,
+		.ports = c->ports,
+		.appending = w->resumed,
+	};
 	struct out_stats st;
 	uint64_t start = reactor_clock();
 	bool live, growing = names_set_count(nr->names) > 0;
-	int rc, status = EXIT_DONE;
+	int rc, err, status;
 	char msg[512];
 
+	if ((status = compare_start(c, w, &cmp)) != GO_ON) {
+		baseline_free(cmp.old);
+		return status;
+	}
+	status = EXIT_DONE;
 	relay.col = collect_new(s, c->report);
 	if (relay.col == NULL) {
 		log_error("out of memory");
+		baseline_free(cmp.old);
+		baseline_free(cmp.now);
 		return EXIT_FAILED;
 	}
+	collect_set_run(relay.col, &run);
 	out = outputs_open(c, w->resumed, relay.col);
 	if (out == NULL) {
 		collect_free(relay.col);
+		baseline_free(cmp.old);
+		baseline_free(cmp.now);
 		return EXIT_FAILED;
 	}
-	live = c->progress == 1 || (c->progress == -1 && !c->quiet &&
-	    isatty(STDERR_FILENO));
+	cmp.out = out;
+	if (cmp.now != NULL)
+		collect_set_hook(relay.col, STATE_BIT(STATE_OPEN), compare_host,
+		    &cmp);
+	/* The journal keeps every line: a live line would flood it. */
+	live = !log_to_journal() && (c->progress == 1 ||
+	    (c->progress == -1 && !c->quiet && isatty(STDERR_FILENO)));
 	relay.progress = progress_new(live, c->quiet ? 0 : c->stats_every,
 	    work_size(w));
 	/* Results on the terminal the progress line is on: clear it first. */
@@ -846,6 +986,12 @@ scan(const struct cli *c, struct space *s, struct work *w,
 	st.elapsed_s = seconds_since(start);
 	st.interrupted = stop_signal != 0 || rc != 0;
 	collect_end(relay.col, &st);
+	/* An interrupted or failed run never replaces the baseline. */
+	if (!st.interrupted && status == EXIT_DONE && rc == 0 &&
+	    collect_failed(relay.col, &err) == NULL)
+		status = compare_finish(&cmp, w, status);
+	baseline_free(cmp.old);
+	baseline_free(cmp.now);
 
 	if (outputs_close(c, out, relay.col) != 0)
 		status = EXIT_FAILED;
@@ -994,12 +1140,44 @@ run(const struct cli *c)
 	return status;
 }
 
+/* argv as one string, words separated by blanks; NULL without memory. */
+static char *
+join_args(int argc, char **argv)
+{
+	size_t len = 1;
+	char *s, *p;
+
+	for (int i = 0; i < argc; i++)
+		len += strlen(argv[i]) + 1;
+	if ((s = p = malloc(len)) == NULL)
+		return NULL;
+	for (int i = 0; i < argc; i++) {
+		size_t n = strlen(argv[i]);
+
+		memcpy(p, argv[i], n);
+		p += n;
+		*p++ = i + 1 < argc ? ' ' : '\0';
+	}
+	if (argc == 0)
+		*p = '\0';
+	return s;
+}
+
 int
 main(int argc, char **argv)
 {
 	struct cli c;
 	int status;
 
+	/*
+	 * trawl needs no privilege, so it takes none: set-uid or set-gid, an
+	 * unprivileged user could aim a privileged process's sockets.
+	 */
+	if (getuid() != geteuid() || getgid() != getegid()) {
+		log_error("refusing to run set-uid or set-gid");
+		return EXIT_FAILED;
+	}
+	run_args = join_args(argc, argv);
 	switch (cli_parse(&c, argc, argv)) {
 	case CLI_RUN:
 		break;
@@ -1019,5 +1197,6 @@ main(int argc, char **argv)
 	signals_setup();
 	status = run(&c);
 	cli_free(&c);
+	free(run_args);
 	return status;
 }

@@ -9,9 +9,10 @@
 #include "trawl/wbuf.h"
 
 static void
-ndjson_begin(struct wbuf *w)
+ndjson_begin(struct wbuf *w, const struct out_run *run)
 {
 	(void)w;
+	(void)run;
 }
 
 static void

@@ -11,9 +11,10 @@
 #include "trawl/wbuf.h"
 
 static void
-text_begin(struct wbuf *w)
+text_begin(struct wbuf *w, const struct out_run *run)
 {
 	(void)w;
+	(void)run;
 }
 
 static void

@@ -1,6 +1,7 @@
 /*
- * Escapers.  JSON demands valid UTF-8, so the JSON escaper decodes as it
- * goes and replaces what does not decode, rather than trusting its input.
+ * Escapers.  JSON and XML demand valid UTF-8, so their escapers decode as
+ * they go and replace what does not decode, rather than trusting their
+ * input.
  */
 #include <stdint.h>
 #include <string.h>
@@ -10,50 +11,72 @@
 
 static const char hexdigits[] = "0123456789abcdef";
 
-void
-textesc_text(struct wbuf *w, const char *s)
+static void
+put_hex(struct wbuf *w, unsigned char c)
+{
+	char esc[4] = { '\\', 'x', hexdigits[c >> 4], hexdigits[c & 15] };
+
+	wbuf_put(w, esc, sizeof(esc));
+}
+
+/* Printable ASCII but '\\' and the characters of extra; \xNN for the rest. */
+static void
+text_escape(struct wbuf *w, const char *s, const char *extra)
 {
 	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-		if (*p >= 0x20 && *p < 0x7f && *p != '\\') {
+		if (*p >= 0x20 && *p < 0x7f && *p != '\\' &&
+		    strchr(extra, *p) == NULL)
 			wbuf_putc(w, (char)*p);
-		} else {
-			char esc[4] = { '\\', 'x', hexdigits[*p >> 4],
-			    hexdigits[*p & 15] };
-
-			wbuf_put(w, esc, sizeof(esc));
-		}
+		else
+			put_hex(w, *p);
 	}
 }
 
-/* Length of the valid UTF-8 sequence at p, or 0 when it is not valid. */
-static size_t
-utf8_len(const unsigned char *p)
+void
+textesc_text(struct wbuf *w, const char *s)
 {
-	uint32_t cp;
+	text_escape(w, s, "");
+}
+
+void
+textesc_grep(struct wbuf *w, const char *s)
+{
+	text_escape(w, s, "/,()");
+}
+
+/*
+ * Length of the valid UTF-8 sequence at p, its code point in *cp; 0 when
+ * it is not valid.
+ */
+static size_t
+utf8_decode(const unsigned char *p, uint32_t *cp)
+{
 	size_t n;
 
-	if (p[0] < 0x80)
+	if (p[0] < 0x80) {
+		*cp = p[0];
 		return 1;
+	}
 	if (p[0] >= 0xc2 && p[0] <= 0xdf) {
 		n = 2;
-		cp = p[0] & 0x1f;
+		*cp = p[0] & 0x1f;
 	} else if (p[0] >= 0xe0 && p[0] <= 0xef) {
 		n = 3;
-		cp = p[0] & 0x0f;
+		*cp = p[0] & 0x0f;
 	} else if (p[0] >= 0xf0 && p[0] <= 0xf4) {
 		n = 4;
-		cp = p[0] & 0x07;
+		*cp = p[0] & 0x07;
 	} else {
 		return 0;
 	}
 	for (size_t i = 1; i < n; i++) {
 		if ((p[i] & 0xc0) != 0x80)	/* also stops at the NUL */
 			return 0;
-		cp = cp << 6 | (p[i] & 0x3f);
+		*cp = *cp << 6 | (p[i] & 0x3f);
 	}
 	/* Overlong forms, surrogates and beyond U+10FFFF are not UTF-8. */
-	if ((n == 3 && cp < 0x800) || (n == 4 && cp < 0x10000) ||
-	    (cp >= 0xd800 && cp <= 0xdfff) || cp > 0x10ffff)
+	if ((n == 3 && *cp < 0x800) || (n == 4 && *cp < 0x10000) ||
+	    (*cp >= 0xd800 && *cp <= 0xdfff) || *cp > 0x10ffff)
 		return 0;
 	return n;
 }
@@ -64,7 +87,8 @@ textesc_json(struct wbuf *w, const char *s)
 	const unsigned char *p = (const unsigned char *)s;
 
 	while (*p) {
-		size_t n = utf8_len(p);
+		uint32_t cp;
+		size_t n = utf8_decode(p, &cp);
 
 		if (n == 0) {
 			wbuf_puts(w, "\\ufffd");
@@ -83,4 +107,68 @@ textesc_json(struct wbuf *w, const char *s)
 			p += n;
 		}
 	}
+}
+
+/*
+ * Valid UTF-8 as is, but for the ASCII characters the format quotes its own
+ * way (ascii[c] not NULL) and what is not text at all: invalid UTF-8,
+ * C0 and C1 controls, DEL, the two code points XML 1.0 excludes (U+FFFE,
+ * U+FFFF), and '\\' so that "\x1b" in the output means one thing only.
+ * Those go out byte by byte as \xNN: unlike U+FFFD, the bytes survive.
+ * XML could carry tab, CR and LF as character references, but a reader
+ * would then hand them raw to whatever prints the name.
+ */
+static void
+utf8_escape(struct wbuf *w, const char *s, const char *const ascii[128])
+{
+	const unsigned char *p = (const unsigned char *)s;
+
+	while (*p) {
+		uint32_t cp;
+		size_t n = utf8_decode(p, &cp);
+
+		if (n == 0 || cp < 0x20 || (cp >= 0x7f && cp <= 0x9f) ||
+		    cp == 0xfffe || cp == 0xffff || cp == '\\') {
+			if (n == 0)
+				n = 1;
+			for (size_t i = 0; i < n; i++)
+				put_hex(w, p[i]);
+		} else if (cp < 0x80 && ascii[cp] != NULL) {
+			wbuf_puts(w, ascii[cp]);
+		} else {
+			wbuf_put(w, (const char *)p, n);
+		}
+		p += n;
+	}
+}
+
+static const char *const xml_ascii[128] = {
+	['&'] = "&amp;",
+	['<'] = "&lt;",
+	['>'] = "&gt;",
+	['"'] = "&quot;",
+	['\''] = "&apos;",
+};
+
+void
+textesc_xml(struct wbuf *w, const char *s)
+{
+	utf8_escape(w, s, xml_ascii);
+}
+
+static const char *const csv_ascii[128] = {
+	['"'] = "\"\"",
+};
+
+void
+textesc_csv(struct wbuf *w, const char *s)
+{
+	/* Raw CR and LF cannot occur: the escaper writes them as \xNN. */
+	int quote = strpbrk(s, ",\"") != NULL;
+
+	if (quote)
+		wbuf_putc(w, '"');
+	utf8_escape(w, s, csv_ascii);
+	if (quote)
+		wbuf_putc(w, '"');
 }

@@ -12,6 +12,7 @@
 
 #include "trawl/output.h"
 #include "trawl/scan.h"
+#include "trawl/target.h"
 
 struct space;
 struct wbuf;
@@ -24,12 +25,31 @@ void collect_free(struct collect *c);
 int collect_add_output(struct collect *c, const struct out_format *fmt,
     struct wbuf *w);
 
+/*
+ * What the formats' headers say about the run (output.h); run must outlive
+ * c.  Without it, formats fall back to what they can say on their own.
+ */
+void collect_set_run(struct collect *c, const struct out_run *run);
+
 /* A scan_sink delivery function; ctx is the collector. */
 int collect_deliver(void *ctx, const struct scan_event *ev, size_t n,
     uint64_t done_below);
+/*
+ * Begin the formats (once; a name reported unresolved or the end begins
+ * them if need be).  After collect_set_run().
+ */
 void collect_begin(struct collect *c);
 /* Emit every host still held (an interrupted scan too) and close formats. */
 void collect_end(struct collect *c, const struct out_stats *st);
+/*
+ * Every finished host, with its ports in the reported states and in
+ * states (STATE_BIT()s) held for the hook alone, before the outputs get
+ * it: for comparing runs (--baseline).  addr is the host's address.
+ */
+typedef void collect_hook_fn(void *ctx, const struct out_host *h,
+    target_u128 addr);
+void collect_set_hook(struct collect *c, unsigned states, collect_hook_fn *fn,
+    void *ctx);
 /* A name that gave no address: to the outputs, if that state is asked. */
 void collect_unresolved(struct collect *c, const char *name, const char *why);
 /* Outcomes per state so far. */

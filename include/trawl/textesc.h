@@ -13,9 +13,28 @@ struct wbuf;
 /* For people: printable ASCII as is, '\\' and everything else as \xNN. */
 void textesc_text(struct wbuf *w, const char *s);
 /*
+ * One field of nmap's grepable lines: as textesc_text, and also the
+ * characters that separate its fields ('/', ',', '(' and ')') as \xNN.
+ */
+void textesc_grep(struct wbuf *w, const char *s);
+/*
  * The inside of a JSON string: quotes, backslashes and control characters
  * escaped; valid UTF-8 kept; each byte of invalid UTF-8 becomes U+FFFD.
  */
 void textesc_json(struct wbuf *w, const char *s);
+/*
+ * Text or an attribute value in XML 1.0: & < > " ' as entities; valid
+ * UTF-8 kept; as \xNN, each byte of what XML cannot hold (invalid UTF-8,
+ * control characters, U+FFFE, U+FFFF) or a terminal would obey (DEL, C1
+ * controls), and of '\\', so that an escape reads back one way only.
+ */
+void textesc_xml(struct wbuf *w, const char *s);
+/*
+ * A whole CSV field (RFC 4180): valid UTF-8 kept, the bytes textesc_xml
+ * writes as \xNN written so here too (no CR or LF is ever raw, so a row
+ * stays a line), and the field in double quotes, quotes doubled, when it
+ * holds a comma or a quote.
+ */
+void textesc_csv(struct wbuf *w, const char *s);
 
 #endif

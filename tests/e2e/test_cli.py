@@ -47,7 +47,7 @@ USAGE = [
     (['-Z', T], None, 'Z'),
     (['-p', '22'], None, None),                       # no target
     ([], None, None),                                 # nothing at all
-    (['-f', 'xml', T], None, "'xml'"),
+    (['-f', 'yaml', T], None, "'yaml'"),
     (['--states', 'open,bogus', T], "trawl: bad state 'bogus'", None),
     (['--states', '', T], None, "''"),
     (['-c', '0', T], None, "'0'"),

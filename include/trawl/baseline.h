@@ -1,0 +1,129 @@
+/*
+ * Baselines (--baseline): the open ports of a run, kept in a file so that
+ * the next run can say what changed.  A baseline is a set of (address,
+ * port) pairs, the names each address was reached by (only to report
+ * changes in words people know) and a fingerprint of the scan that made
+ * it.
+ */
+#ifndef TRAWL_BASELINE_H
+#define TRAWL_BASELINE_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "trawl/target.h"
+
+struct baseline;
+struct wbuf;
+
+/* The longest name kept, in bytes; DNS stops at 253. */
+#define BASELINE_NAME_MAX 1024
+
+/*
+ * An empty baseline.  fingerprint says which scan it belongs to: the
+ * caller's choice, typically space_fingerprint() (mixed with the shard, if
+ * any).  Nothing here compares fingerprints: runs of different scans are
+ * still compared, and the caller decides whether to warn (see
+ * baseline_fingerprint()).  NULL with errno ENOMEM.
+ */
+struct baseline *baseline_new(uint64_t fingerprint);
+void baseline_free(struct baseline *b);
+uint64_t baseline_fingerprint(const struct baseline *b);
+
+/*
+ * Record that port is open on addr, which was reached by names (copied;
+ * nnames may be 0).  Adding a pair again is harmless, and so are names
+ * given again: they are made distinct and sorted when the baseline is
+ * compared or saved.  Empty names and names longer than BASELINE_NAME_MAX
+ * are left out.  IPv4 addresses live in the low 32 bits, as in target.h.
+ * Returns 0, or -1 with errno: EINVAL (family, port 0, an IPv4 address
+ * above 2^32 - 1), ENOMEM, EOVERFLOW (2^32 - 1 addresses or pairs).
+ */
+int baseline_add(struct baseline *b, int family, target_u128 addr,
+    uint16_t port, const char *const *names, size_t nnames);
+
+/* Distinct addresses, and distinct (address, port) pairs. */
+size_t baseline_hosts(const struct baseline *b);
+size_t baseline_ports(const struct baseline *b);
+
+/*
+ * Load path into *out.  Returns 1 when loaded, 0 when path does not exist
+ * (*out untouched), -1 with a message in err: unreadable, or malformed
+ * ("FILE:LINE: bad baseline file: ...").
+ */
+int baseline_load(const char *path, struct baseline **out, char *err,
+    size_t errlen);
+
+/*
+ * Replace path with b atomically: a temporary file in the same directory
+ * ("path.tmp-" and random hex), fsync, rename, fsync of the directory.  A
+ * crash leaves the old file or the new one, never a mix (at worst a stray
+ * temporary file).  The new file keeps the mode of the one it replaces;
+ * a first one gets 0666 less the umask, as -o files do.  A symbolic link
+ * at path is replaced, not followed.  Returns 0, or -1 with a message in
+ * err; on failure path is untouched and the temporary file removed.
+ */
+int baseline_save(const struct baseline *b, const char *path, char *err,
+    size_t errlen);
+
+enum baseline_change_kind {
+	BASELINE_HOST_UP,	/* open ports now, none in the baseline */
+	BASELINE_HOST_DOWN,	/* open ports in the baseline, none now */
+	BASELINE_PORT_OPENED,	/* open now, not in the baseline */
+	BASELINE_PORT_CLOSED,	/* in the baseline, not open now */
+};
+
+/*
+ * One change.  port is 0 for host changes.  names, sorted and distinct:
+ * for a host that came up (and its ports) this run's, for one that went
+ * down the baseline's; for an address open in both, this run's, or the
+ * baseline's when this run has none (reached by address this time).
+ * Valid only during the call.
+ */
+struct baseline_change {
+	enum baseline_change_kind kind;
+	int family;
+	target_u128 addr;
+	uint16_t port;
+	const char *const *names;
+	size_t nnames;
+};
+
+typedef void baseline_change_fn(void *ctx, const struct baseline_change *c);
+
+/*
+ * Compare a baseline with this run and call fn (unless NULL) for each
+ * change, in (family, address, port) order: IPv4 first, a host change
+ * before the port changes of its address.  A host that came up also has
+ * each of its ports reported as opened, and one that went down each of its
+ * ports as closed, so that the port changes alone are the full difference.
+ * "Closed" means only "no longer open": the port may be closed, filtered
+ * or unreachable now, or not scanned at all this time (a caller that knows
+ * what it scanned can drop those in fn, and count for itself).  Returns
+ * the number of changes, or -1 with errno ENOMEM (fn not called).
+ */
+ssize_t baseline_diff(const struct baseline *old, const struct baseline *now,
+    baseline_change_fn *fn, void *ctx);
+
+/* "host-up", "host-down", "port-opened", "port-closed". */
+const char *baseline_change_name(enum baseline_change_kind kind);
+
+/*
+ * A change as one line for people, names escaped with textesc_text():
+ *	+ host 192.0.2.9 (www.example.com) up
+ *	+ 192.0.2.9 (www.example.com) port 443/tcp open
+ *	- 192.0.2.4 port 22/tcp no longer open
+ *	- host 192.0.2.4 down
+ */
+void baseline_change_text(struct wbuf *w, const struct baseline_change *c);
+/*
+ * A change as one JSON object and a newline, for NDJSON streams:
+ *	{"change":"port-opened","ip":"192.0.2.9","port":443,"proto":"tcp",
+ *	    "names":["www.example.com"]}
+ * "port" and "proto" only for port changes, "names" only when there are
+ * any (an array: an address may have many, and a change is one object).
+ */
+void baseline_change_ndjson(struct wbuf *w, const struct baseline_change *c);
+
+#endif

@@ -1,0 +1,1245 @@
+/*
+ * Baselines.  The set is built one open port at a time while hosts stream
+ * out of a scan, and a sweep may find millions, so it is two hash tables
+ * over flat arrays, addresses and (address, port) pairs, with names kept
+ * in one array beside them.  Order matters only twice, to compare and to
+ * save; each time a "view" puts everything in order once: hosts sorted by
+ * (family, address), each host's ports and names gathered into slices by
+ * a counting sort.  Names are sorted and made distinct in the view, so the
+ * order they happened to resolve in during a scan never shows as a
+ * difference.
+ *
+ * The file is text, one fact a line, like the resume file, so that a
+ * person can read it, grep it and diff two of them:
+ *
+ *	trawl-baseline 1
+ *	fingerprint 9a3c5e0d12ab34cd	the scan's, see baseline_new()
+ *	open 192.0.2.7 22		one line per open port
+ *	open 192.0.2.7 443
+ *	name 192.0.2.7 www.example.com	after the ports of its address
+ *	open 2001:db8::1 80
+ *	end
+ *
+ * A name is escaped to one word: bytes other than printable ASCII, and
+ * space and backslash, become \xNN.  "end" guards against a truncated
+ * file.  Lines are bounded (LINE_LIMIT) and read in large chunks, so that
+ * garbage costs a clear error, never unbounded memory, and millions of
+ * lines load in about a second.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "trawl/baseline.h"
+#include "trawl/num.h"
+#include "trawl/textesc.h"
+#include "trawl/wbuf.h"
+
+#define EMPTY UINT32_MAX
+#define ARENA_BLOCK (64 * 1024)
+/* The longest line the writer makes is a name line, under 4200 bytes. */
+#define LINE_LIMIT 8192
+#define READ_CHUNK (1024 * 1024)
+
+struct host {
+	target_u128 addr;
+	size_t run;		/* names[run ..] came with the last add */
+	uint32_t nrun;
+	uint8_t family;
+};
+
+struct pair {
+	uint32_t host;
+	uint16_t port;
+};
+
+struct name {
+	const char *s;		/* in the arena */
+	uint32_t host;
+};
+
+struct arena_block {
+	struct arena_block *next;
+	size_t used;
+	char data[];
+};
+
+struct baseline {
+	uint64_t fingerprint;
+	uint64_t seed;
+
+	struct host *hosts;
+	size_t nhosts, hcap;
+	uint32_t *htab;		/* open addressing over hosts[] */
+	size_t hslots;		/* a power of two, at most half full */
+
+	struct pair *pairs;
+	size_t npairs, pcap;
+	uint32_t *ptab;		/* likewise over pairs[] */
+	size_t pslots;
+
+	struct name *names;	/* in the order added, repeats and all */
+	size_t nnames, ncap;
+	struct arena_block *arena;
+};
+
+/*
+ * murmur3's finalizer.  A sweep's addresses are consecutive, so the hash
+ * must spread neighbours; the seed is per baseline, so that the hosts that
+ * answer cannot line up their addresses in one probe run.
+ */
+static uint64_t
+mix(uint64_t x)
+{
+	x ^= x >> 33;
+	x *= 0xff51afd7ed558ccdULL;
+	x ^= x >> 33;
+	x *= 0xc4ceb9fe1a85ec53ULL;
+	x ^= x >> 33;
+	return x;
+}
+
+static uint64_t
+host_hash(const struct baseline *b, int family, target_u128 addr)
+{
+	return mix((uint64_t)addr ^ b->seed ^
+	    mix((uint64_t)(addr >> 64) ^ (uint64_t)family));
+}
+
+static uint64_t
+pair_hash(const struct baseline *b, uint32_t host, uint16_t port)
+{
+	return mix(((uint64_t)host << 16 | port) ^ b->seed);
+}
+
+static uint64_t
+hash_host_at(const struct baseline *b, uint32_t i)
+{
+	return host_hash(b, b->hosts[i].family, b->hosts[i].addr);
+}
+
+static uint64_t
+hash_pair_at(const struct baseline *b, uint32_t i)
+{
+	return pair_hash(b, b->pairs[i].host, b->pairs[i].port);
+}
+
+/* Double a table (64 slots at first) and put every entry back. */
+static int
+table_grow(const struct baseline *b, uint32_t **tab, size_t *slots, size_t n,
+    uint64_t (*hash)(const struct baseline *, uint32_t))
+{
+	size_t ns = *slots ? *slots * 2 : 64, mask = ns - 1;
+	uint32_t *t = malloc(ns * sizeof(*t));
+
+	if (t == NULL)
+		return -1;
+	memset(t, 0xff, ns * sizeof(*t));	/* every slot EMPTY */
+	for (size_t k = 0; k < n; k++) {
+		size_t i = (size_t)hash(b, (uint32_t)k) & mask;
+
+		while (t[i] != EMPTY)
+			i = (i + 1) & mask;
+		t[i] = (uint32_t)k;
+	}
+	free(*tab);
+	*tab = t;
+	*slots = ns;
+	return 0;
+}
+
+static int
+array_reserve(void **v, size_t *cap, size_t need, size_t size)
+{
+	size_t nc;
+	void *nv;
+
+	if (need <= *cap)
+		return 0;
+	nc = *cap ? *cap : 64;
+	while (nc < need)
+		nc *= 2;
+	if ((nv = reallocarray(*v, nc, size)) == NULL)
+		return -1;
+	*v = nv;
+	*cap = nc;
+	return 0;
+}
+
+struct baseline *
+baseline_new(uint64_t fingerprint)
+{
+	struct baseline *b = calloc(1, sizeof(*b));
+
+	if (b == NULL)
+		return NULL;
+	b->fingerprint = fingerprint;
+	/* No entropy at all is unheard of; a fixed seed still works. */
+	if (getrandom(&b->seed, sizeof(b->seed), GRND_NONBLOCK) !=
+	    (ssize_t)sizeof(b->seed))
+		b->seed = 0x9e3779b97f4a7c15ULL ^ (uint64_t)(uintptr_t)b;
+	if (table_grow(b, &b->htab, &b->hslots, 0, hash_host_at) != 0 ||
+	    table_grow(b, &b->ptab, &b->pslots, 0, hash_pair_at) != 0) {
+		baseline_free(b);
+		errno = ENOMEM;
+		return NULL;
+	}
+	return b;
+}
+
+void
+baseline_free(struct baseline *b)
+{
+	struct arena_block *a, *next;
+
+	if (b == NULL)
+		return;
+	for (a = b->arena; a != NULL; a = next) {
+		next = a->next;
+		free(a);
+	}
+	free(b->hosts);
+	free(b->htab);
+	free(b->pairs);
+	free(b->ptab);
+	free(b->names);
+	free(b);
+}
+
+uint64_t
+baseline_fingerprint(const struct baseline *b)
+{
+	return b->fingerprint;
+}
+
+size_t
+baseline_hosts(const struct baseline *b)
+{
+	return b->nhosts;
+}
+
+size_t
+baseline_ports(const struct baseline *b)
+{
+	return b->npairs;
+}
+
+/* --- building ----------------------------------------------------------- */
+
+/* The slot holding the address, or the empty one where it would go. */
+static size_t
+host_slot(const struct baseline *b, int family, target_u128 addr)
+{
+	size_t mask = b->hslots - 1;
+	size_t i = (size_t)host_hash(b, family, addr) & mask;
+	uint32_t k;
+
+	while ((k = b->htab[i]) != EMPTY && (b->hosts[k].family != family ||
+	    b->hosts[k].addr != addr))
+		i = (i + 1) & mask;
+	return i;
+}
+
+static size_t
+pair_slot(const struct baseline *b, uint32_t host, uint16_t port)
+{
+	size_t mask = b->pslots - 1;
+	size_t i = (size_t)pair_hash(b, host, port) & mask;
+	uint32_t k;
+
+	while ((k = b->ptab[i]) != EMPTY && (b->pairs[k].host != host ||
+	    b->pairs[k].port != port))
+		i = (i + 1) & mask;
+	return i;
+}
+
+/*
+ * Room for one more host and one more pair, taken before either is
+ * inserted: a failure must not leave an address without a port behind.
+ */
+static int
+reserve(struct baseline *b)
+{
+	if (b->nhosts >= EMPTY - 1 || b->npairs >= EMPTY - 1) {
+		errno = EOVERFLOW;
+		return -1;
+	}
+	if (array_reserve((void **)&b->hosts, &b->hcap, b->nhosts + 1,
+	    sizeof(*b->hosts)) != 0 ||
+	    array_reserve((void **)&b->pairs, &b->pcap, b->npairs + 1,
+	    sizeof(*b->pairs)) != 0 ||
+	    ((b->nhosts + 1) * 2 > b->hslots && table_grow(b, &b->htab,
+	    &b->hslots, b->nhosts, hash_host_at) != 0) ||
+	    ((b->npairs + 1) * 2 > b->pslots && table_grow(b, &b->ptab,
+	    &b->pslots, b->npairs, hash_pair_at) != 0)) {
+		errno = ENOMEM;
+		return -1;
+	}
+	return 0;
+}
+
+/* The host's index, added (with the pair) when new.  -1 with errno. */
+static int
+add_pair(struct baseline *b, int family, target_u128 addr, uint16_t port,
+    uint32_t *host)
+{
+	size_t i, j;
+	uint32_t h;
+
+	if (reserve(b) != 0)
+		return -1;
+	i = host_slot(b, family, addr);
+	if ((h = b->htab[i]) == EMPTY) {
+		h = (uint32_t)b->nhosts++;
+		b->hosts[h].addr = addr;
+		b->hosts[h].family = (uint8_t)family;
+		b->hosts[h].run = 0;
+		b->hosts[h].nrun = 0;
+		b->htab[i] = h;
+	}
+	j = pair_slot(b, h, port);
+	if (b->ptab[j] == EMPTY) {
+		b->pairs[b->npairs].host = h;
+		b->pairs[b->npairs].port = port;
+		b->ptab[j] = (uint32_t)b->npairs++;
+	}
+	*host = h;
+	return 0;
+}
+
+static const char *
+arena_copy(struct baseline *b, const char *s, size_t len)
+{
+	struct arena_block *a = b->arena;
+	char *p;
+
+	/* len <= BASELINE_NAME_MAX, so a name always fits a fresh block. */
+	if (a == NULL || ARENA_BLOCK - a->used < len + 1) {
+		a = malloc(sizeof(*a) + ARENA_BLOCK);
+		if (a == NULL)
+			return NULL;
+		a->next = b->arena;
+		a->used = 0;
+		b->arena = a;
+	}
+	p = a->data + a->used;
+	memcpy(p, s, len);
+	p[len] = '\0';
+	a->used += len + 1;
+	return p;
+}
+
+static bool
+name_kept(const char *s)
+{
+	size_t len = strnlen(s, BASELINE_NAME_MAX + 1);
+
+	return len > 0 && len <= BASELINE_NAME_MAX;
+}
+
+/*
+ * Whether names are the ones the last add for host brought.  The
+ * collector gives every port of a host the same list, so this keeps a
+ * host with thousands of names (shared hosting) from storing them once
+ * per port, in time linear in the names.
+ */
+static bool
+same_run(const struct baseline *b, uint32_t host, const char *const *names,
+    size_t nnames)
+{
+	const struct host *h = &b->hosts[host];
+	size_t k = 0;
+
+	for (size_t i = 0; i < nnames; i++) {
+		if (!name_kept(names[i]))
+			continue;
+		if (k == h->nrun || strcmp(b->names[h->run + k].s,
+		    names[i]) != 0)
+			return false;
+		k++;
+	}
+	return k == h->nrun;
+}
+
+/* Append names as the host's new run.  Stops at ENOMEM, names partial. */
+static int
+add_names(struct baseline *b, uint32_t host, const char *const *names,
+    size_t nnames)
+{
+	size_t start = b->nnames;
+
+	if (array_reserve((void **)&b->names, &b->ncap, b->nnames + nnames,
+	    sizeof(*b->names)) != 0) {
+		errno = ENOMEM;
+		return -1;
+	}
+	for (size_t i = 0; i < nnames; i++) {
+		const char *copy;
+
+		if (!name_kept(names[i]))
+			continue;
+		copy = arena_copy(b, names[i], strlen(names[i]));
+		if (copy == NULL) {
+			errno = ENOMEM;
+			return -1;
+		}
+		b->names[b->nnames].s = copy;
+		b->names[b->nnames].host = host;
+		b->nnames++;
+	}
+	b->hosts[host].run = start;
+	b->hosts[host].nrun = (uint32_t)(b->nnames - start);
+	return 0;
+}
+
+int
+baseline_add(struct baseline *b, int family, target_u128 addr, uint16_t port,
+    const char *const *names, size_t nnames)
+{
+	uint32_t h;
+
+	if ((family != AF_INET && family != AF_INET6) || port == 0 ||
+	    (family == AF_INET && addr > UINT32_MAX)) {
+		errno = EINVAL;
+		return -1;
+	}
+	if (add_pair(b, family, addr, port, &h) != 0)
+		return -1;
+	if (nnames > 0 && !same_run(b, h, names, nnames))
+		return add_names(b, h, names, nnames);
+	return 0;
+}
+
+/* --- views: everything in order ----------------------------------------- */
+
+struct view {
+	const struct baseline *b;
+	uint32_t *order;	/* hosts by (family, address) */
+	size_t *pstart;		/* host h: [pstart[h], pstart[h + 1]) */
+	uint16_t *ports;	/* ascending within a host */
+	size_t *nstart;		/* names likewise, sorted and distinct */
+	const char **names;
+};
+
+/* The one order of addresses: IPv4 (AF_INET, the smaller) first. */
+static int
+addr_cmp(int fx, target_u128 x, int fy, target_u128 y)
+{
+	if (fx != fy)
+		return fx < fy ? -1 : 1;
+	return (x > y) - (x < y);
+}
+
+static int
+host_cmp(const struct host *x, const struct host *y)
+{
+	return addr_cmp(x->family, x->addr, y->family, y->addr);
+}
+
+/* Sorting copies, not indices: qsort() has no context to look them up. */
+struct sort_key {
+	target_u128 addr;
+	uint32_t host;
+	uint8_t family;
+};
+
+static int
+cmp_key(const void *a, const void *b)
+{
+	const struct sort_key *x = a, *y = b;
+
+	return addr_cmp(x->family, x->addr, y->family, y->addr);
+}
+
+/* v->order: the hosts by (family, address).  0 or -1 (ENOMEM). */
+static int
+view_order(struct view *v)
+{
+	const struct baseline *b = v->b;
+	struct sort_key *k = reallocarray(NULL, b->nhosts + 1, sizeof(*k));
+
+	if (k == NULL)
+		return -1;
+	for (size_t i = 0; i < b->nhosts; i++) {
+		k[i].addr = b->hosts[i].addr;
+		k[i].host = (uint32_t)i;
+		k[i].family = b->hosts[i].family;
+	}
+	qsort(k, b->nhosts, sizeof(*k), cmp_key);
+	for (size_t i = 0; i < b->nhosts; i++)
+		v->order[i] = k[i].host;
+	free(k);
+	return 0;
+}
+
+static int
+cmp_port(const void *a, const void *b)
+{
+	uint16_t x = *(const uint16_t *)a, y = *(const uint16_t *)b;
+
+	return (x > y) - (x < y);
+}
+
+static int
+cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/*
+ * Counting sort.  With each host's items counted at start[h + 1], the sums
+ * make start[h] .. start[h + 1] host h's slice.  Placing items moves
+ * start[h] to the end of its slice, where start[h + 1] was; shifting the
+ * array by one puts everything back.
+ */
+static void
+slices_open(size_t *start, size_t nhosts)
+{
+	for (size_t h = 0; h < nhosts; h++)
+		start[h + 1] += start[h];
+}
+
+static void
+slices_close(size_t *start, size_t nhosts)
+{
+	memmove(start + 1, start, nhosts * sizeof(*start));
+	start[0] = 0;
+}
+
+static void
+view_free(struct view *v)
+{
+	free(v->order);
+	free(v->pstart);
+	free(v->ports);
+	free(v->nstart);
+	free(v->names);
+}
+
+static int
+view_build(const struct baseline *b, struct view *v)
+{
+	size_t nh = b->nhosts, w = 0, lo = 0;
+
+	memset(v, 0, sizeof(*v));
+	v->b = b;
+	v->order = reallocarray(NULL, nh + 1, sizeof(*v->order));
+	v->pstart = calloc(nh + 1, sizeof(*v->pstart));
+	v->ports = reallocarray(NULL, b->npairs + 1, sizeof(*v->ports));
+	v->nstart = calloc(nh + 1, sizeof(*v->nstart));
+	v->names = reallocarray(NULL, b->nnames + 1, sizeof(*v->names));
+	if (v->order == NULL || v->pstart == NULL || v->ports == NULL ||
+	    v->nstart == NULL || v->names == NULL || view_order(v) != 0) {
+		view_free(v);
+		errno = ENOMEM;
+		return -1;
+	}
+
+	for (size_t i = 0; i < b->npairs; i++)
+		v->pstart[b->pairs[i].host + 1]++;
+	slices_open(v->pstart, nh);
+	for (size_t i = 0; i < b->npairs; i++)
+		v->ports[v->pstart[b->pairs[i].host]++] = b->pairs[i].port;
+	slices_close(v->pstart, nh);
+	for (size_t h = 0; h < nh; h++)
+		qsort(v->ports + v->pstart[h], v->pstart[h + 1] - v->pstart[h],
+		    sizeof(*v->ports), cmp_port);
+
+	for (size_t i = 0; i < b->nnames; i++)
+		v->nstart[b->names[i].host + 1]++;
+	slices_open(v->nstart, nh);
+	for (size_t i = 0; i < b->nnames; i++)
+		v->names[v->nstart[b->names[i].host]++] = b->names[i].s;
+	slices_close(v->nstart, nh);
+	/* Sort each slice, drop repeats, and pack the slices down. */
+	for (size_t h = 0; h < nh; h++) {
+		size_t hi = v->nstart[h + 1], first = w;
+
+		qsort(v->names + lo, hi - lo, sizeof(*v->names), cmp_str);
+		for (size_t i = lo; i < hi; i++)
+			if (w == first || strcmp(v->names[w - 1],
+			    v->names[i]) != 0)
+				v->names[w++] = v->names[i];
+		v->nstart[h] = first;
+		lo = hi;
+	}
+	v->nstart[nh] = w;
+	return 0;
+}
+
+/* --- comparing ---------------------------------------------------------- */
+
+struct side {
+	struct view v;
+	size_t i;		/* position in v.order */
+};
+
+static uint32_t
+side_host(const struct side *s)
+{
+	return s->v.order[s->i];
+}
+
+static size_t
+side_names(const struct side *s, uint32_t h, const char *const **names)
+{
+	*names = s->v.names + s->v.nstart[h];
+	return s->v.nstart[h + 1] - s->v.nstart[h];
+}
+
+static void
+change(baseline_change_fn *fn, void *ctx, ssize_t *n,
+    enum baseline_change_kind kind, const struct host *h, uint16_t port,
+    const char *const *names, size_t nnames)
+{
+	struct baseline_change c = {
+		.kind = kind,
+		.family = h->family,
+		.addr = h->addr,
+		.port = port,
+		.names = names,
+		.nnames = nnames,
+	};
+
+	(*n)++;
+	if (fn != NULL)
+		fn(ctx, &c);
+}
+
+/* A host in one side only: up (and each port opened), or the reverse. */
+static void
+one_side(const struct side *s, bool up, baseline_change_fn *fn, void *ctx,
+    ssize_t *n)
+{
+	uint32_t h = side_host(s);
+	const struct host *host = &s->v.b->hosts[h];
+	const char *const *names;
+	size_t nn = side_names(s, h, &names);
+
+	change(fn, ctx, n, up ? BASELINE_HOST_UP : BASELINE_HOST_DOWN, host, 0,
+	    names, nn);
+	for (size_t k = s->v.pstart[h]; k < s->v.pstart[h + 1]; k++)
+		change(fn, ctx, n, up ? BASELINE_PORT_OPENED :
+		    BASELINE_PORT_CLOSED, host, s->v.ports[k], names, nn);
+}
+
+/* A host on both sides: merge the two ascending port lists. */
+static void
+both_sides(const struct side *o, const struct side *c, baseline_change_fn *fn,
+    void *ctx, ssize_t *n)
+{
+	uint32_t ho = side_host(o), hc = side_host(c);
+	const struct host *host = &c->v.b->hosts[hc];
+	const char *const *onames, *const *cnames;
+	size_t non = side_names(o, ho, &onames), ncn = side_names(c, hc,
+	    &cnames);
+	size_t i = o->v.pstart[ho], ie = o->v.pstart[ho + 1];
+	size_t j = c->v.pstart[hc], je = c->v.pstart[hc + 1];
+
+	/* A port no longer open is named as this run knows the host. */
+	if (ncn == 0) {
+		cnames = onames;
+		ncn = non;
+	}
+	while (i < ie || j < je) {
+		uint16_t po = i < ie ? o->v.ports[i] : 0;
+		uint16_t pc = j < je ? c->v.ports[j] : 0;
+
+		if (j == je || (i < ie && po < pc)) {
+			change(fn, ctx, n, BASELINE_PORT_CLOSED, host, po,
+			    cnames, ncn);
+			i++;
+		} else if (i == ie || pc < po) {
+			change(fn, ctx, n, BASELINE_PORT_OPENED, host, pc,
+			    cnames, ncn);
+			j++;
+		} else {
+			i++;
+			j++;
+		}
+	}
+}
+
+ssize_t
+baseline_diff(const struct baseline *old, const struct baseline *now,
+    baseline_change_fn *fn, void *ctx)
+{
+	struct side o = { .i = 0 }, c = { .i = 0 };
+	ssize_t n = 0;
+
+	if (view_build(old, &o.v) != 0)
+		return -1;
+	if (view_build(now, &c.v) != 0) {
+		view_free(&o.v);
+		return -1;
+	}
+	while (o.i < old->nhosts || c.i < now->nhosts) {
+		int d;
+
+		if (o.i == old->nhosts)
+			d = 1;
+		else if (c.i == now->nhosts)
+			d = -1;
+		else
+			d = host_cmp(&old->hosts[side_host(&o)],
+			    &now->hosts[side_host(&c)]);
+		if (d < 0) {
+			one_side(&o, false, fn, ctx, &n);
+			o.i++;
+		} else if (d > 0) {
+			one_side(&c, true, fn, ctx, &n);
+			c.i++;
+		} else {
+			both_sides(&o, &c, fn, ctx, &n);
+			o.i++;
+			c.i++;
+		}
+	}
+	view_free(&o.v);
+	view_free(&c.v);
+	return n;
+}
+
+/* --- reporting ---------------------------------------------------------- */
+
+const char *
+baseline_change_name(enum baseline_change_kind kind)
+{
+	switch (kind) {
+	case BASELINE_HOST_UP:
+		return "host-up";
+	case BASELINE_HOST_DOWN:
+		return "host-down";
+	case BASELINE_PORT_OPENED:
+		return "port-opened";
+	case BASELINE_PORT_CLOSED:
+		return "port-closed";
+	}
+	return "?";
+}
+
+static bool
+is_up(enum baseline_change_kind kind)
+{
+	return kind == BASELINE_HOST_UP || kind == BASELINE_PORT_OPENED;
+}
+
+void
+baseline_change_text(struct wbuf *w, const struct baseline_change *c)
+{
+	char addr[INET6_ADDRSTRLEN];
+	bool host = c->kind == BASELINE_HOST_UP ||
+	    c->kind == BASELINE_HOST_DOWN;
+
+	target_ntop(c->family, c->addr, addr, sizeof(addr));
+	wbuf_puts(w, is_up(c->kind) ? "+ " : "- ");
+	if (host)
+		wbuf_puts(w, "host ");
+	wbuf_puts(w, addr);
+	for (size_t i = 0; i < c->nnames; i++) {
+		wbuf_puts(w, i == 0 ? " (" : ", ");
+		textesc_text(w, c->names[i]);
+	}
+	if (c->nnames > 0)
+		wbuf_putc(w, ')');
+	if (host)
+		wbuf_puts(w, is_up(c->kind) ? " up\n" : " down\n");
+	else
+		wbuf_printf(w, " port %u/tcp %s\n", c->port,
+		    is_up(c->kind) ? "open" : "no longer open");
+}
+
+void
+baseline_change_ndjson(struct wbuf *w, const struct baseline_change *c)
+{
+	char addr[INET6_ADDRSTRLEN];
+
+	target_ntop(c->family, c->addr, addr, sizeof(addr));
+	wbuf_printf(w, "{\"change\":\"%s\",\"ip\":\"%s\"",
+	    baseline_change_name(c->kind), addr);
+	if (c->kind == BASELINE_PORT_OPENED || c->kind == BASELINE_PORT_CLOSED)
+		wbuf_printf(w, ",\"port\":%u,\"proto\":\"tcp\"", c->port);
+	for (size_t i = 0; i < c->nnames; i++) {
+		wbuf_puts(w, i == 0 ? ",\"names\":[\"" : ",\"");
+		textesc_json(w, c->names[i]);
+		wbuf_putc(w, '"');
+	}
+	if (c->nnames > 0)
+		wbuf_putc(w, ']');
+	wbuf_puts(w, "}\n");
+}
+
+/* --- saving ------------------------------------------------------------- */
+
+static const char hexdigits[] = "0123456789abcdef";
+
+/* One word: printable ASCII but backslash as is, the rest as \xNN. */
+static void
+put_name(struct wbuf *w, const char *s)
+{
+	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+		if (*p > 0x20 && *p < 0x7f && *p != '\\') {
+			wbuf_putc(w, (char)*p);
+		} else {
+			char esc[4] = { '\\', 'x', hexdigits[*p >> 4],
+			    hexdigits[*p & 15] };
+
+			wbuf_put(w, esc, sizeof(esc));
+		}
+	}
+}
+
+static void
+write_all(struct wbuf *w, const struct view *v)
+{
+	const struct baseline *b = v->b;
+
+	wbuf_printf(w, "trawl-baseline 1\nfingerprint %016" PRIx64 "\n",
+	    b->fingerprint);
+	for (size_t i = 0; i < b->nhosts; i++) {
+		uint32_t h = v->order[i];
+		char addr[INET6_ADDRSTRLEN];
+
+		target_ntop(b->hosts[h].family, b->hosts[h].addr, addr,
+		    sizeof(addr));
+		for (size_t k = v->pstart[h]; k < v->pstart[h + 1]; k++)
+			wbuf_printf(w, "open %s %u\n", addr, v->ports[k]);
+		for (size_t k = v->nstart[h]; k < v->nstart[h + 1]; k++) {
+			wbuf_printf(w, "name %s ", addr);
+			put_name(w, v->names[k]);
+			wbuf_putc(w, '\n');
+		}
+	}
+	wbuf_puts(w, "end\n");
+}
+
+/*
+ * A new file next to path, under a name no other run picks: two runs
+ * saving at once must not write into each other's temporary file.
+ */
+static int
+open_temp(const char *path, char **tmp)
+{
+	size_t len = strlen(path) + 32;
+
+	if ((*tmp = malloc(len)) == NULL)
+		return -1;
+	for (int tries = 0; tries < 100; tries++) {
+		unsigned char r[6];
+		char hex[13];
+		int fd;
+
+		if (getrandom(r, sizeof(r), GRND_NONBLOCK) != sizeof(r)) {
+			uint64_t x = mix((uint64_t)getpid() << 32 ^
+			    (uint64_t)tries ^ (uint64_t)(uintptr_t)tmp);
+
+			memcpy(r, &x, sizeof(r));
+		}
+		for (size_t i = 0; i < sizeof(r); i++) {
+			hex[2 * i] = hexdigits[r[i] >> 4];
+			hex[2 * i + 1] = hexdigits[r[i] & 15];
+		}
+		hex[12] = '\0';
+		snprintf(*tmp, len, "%s.tmp-%s", path, hex);
+		fd = open(*tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
+		if (fd >= 0 || errno != EEXIST)
+			return fd;
+	}
+	return -1;
+}
+
+/*
+ * fsync the directory holding path, so that the rename itself survives a
+ * crash.  Some file systems cannot sync a directory (EINVAL): the rename
+ * is then as durable as they make it.
+ */
+static int
+sync_dir(const char *path)
+{
+	const char *slash = strrchr(path, '/');
+	char *dir;
+	int fd, rc = 0, saved;
+
+	if (slash == NULL)
+		dir = strdup(".");
+	else if (slash == path)
+		dir = strdup("/");
+	else
+		dir = strndup(path, (size_t)(slash - path));
+	if (dir == NULL)
+		return -1;
+	fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	saved = errno;
+	free(dir);
+	if (fd < 0) {
+		errno = saved;
+		return -1;
+	}
+	if (fsync(fd) != 0 && errno != EINVAL)
+		rc = -1;
+	saved = errno;
+	close(fd);
+	errno = saved;
+	return rc;
+}
+
+int
+baseline_save(const struct baseline *b, const char *path, char *err,
+    size_t errlen)
+{
+	struct view v;
+	struct wbuf *w;
+	struct stat st;
+	char *tmp = NULL;
+	const char *what = "cannot write";
+	int fd, e;
+
+	if (view_build(b, &v) != 0) {
+		snprintf(err, errlen, "cannot write '%s': %s", path,
+		    strerror(errno));
+		return -1;
+	}
+	fd = open_temp(path, &tmp);
+	if (fd < 0) {
+		e = errno;
+		snprintf(err, errlen, "cannot create a temporary file for "
+		    "'%s': %s", path, strerror(e));
+		free(tmp);
+		view_free(&v);
+		return -1;
+	}
+	if ((w = wbuf_fdopen(fd)) == NULL) {
+		e = ENOMEM;
+		goto fail;
+	}
+	write_all(w, &v);
+	if ((e = wbuf_close(w)) != 0)
+		goto fail;
+	/* Whoever made the old file chose its mode: keep it. */
+	if (stat(path, &st) == 0 && S_ISREG(st.st_mode) &&
+	    fchmod(fd, st.st_mode & 07777) != 0) {
+		e = errno;
+		goto fail;
+	}
+	if (fsync(fd) != 0) {
+		e = errno;
+		goto fail;
+	}
+	if (close(fd) != 0) {
+		e = errno;
+		fd = -1;
+		goto fail;
+	}
+	fd = -1;
+	if (rename(tmp, path) != 0) {
+		e = errno;
+		what = "cannot replace";
+		goto fail;
+	}
+	free(tmp);
+	view_free(&v);
+	if (sync_dir(path) != 0) {
+		snprintf(err, errlen, "'%s' written, but its directory could "
+		    "not be synced: %s", path, strerror(errno));
+		return -1;
+	}
+	return 0;
+fail:
+	if (fd >= 0)
+		close(fd);
+	unlink(tmp);
+	snprintf(err, errlen, "%s '%s': %s", what, path, strerror(e));
+	free(tmp);
+	view_free(&v);
+	return -1;
+}
+
+/* --- loading ------------------------------------------------------------ */
+
+struct reader {
+	int fd;
+	char *buf;		/* READ_CHUNK + 1: room for a final NUL */
+	size_t off, len;
+	bool eof;
+};
+
+/*
+ * The next line, NUL-terminated in place, without its newline.  1, 0 at
+ * the end of the file, -1 with errno (E2BIG: longer than LINE_LIMIT).
+ */
+static int
+next_line(struct reader *r, char **line, size_t *len)
+{
+	for (;;) {
+		char *p = r->buf + r->off;
+		size_t avail = r->len - r->off;
+		char *nl = memchr(p, '\n', avail);
+		ssize_t k;
+
+		if (nl != NULL || (r->eof && avail > 0)) {
+			size_t n = nl != NULL ? (size_t)(nl - p) : avail;
+
+			if (n > LINE_LIMIT) {
+				errno = E2BIG;
+				return -1;
+			}
+			p[n] = '\0';
+			r->off += n + (nl != NULL);
+			*line = p;
+			*len = n;
+			return 1;
+		}
+		if (r->eof)
+			return 0;
+		if (avail > LINE_LIMIT) {
+			errno = E2BIG;
+			return -1;
+		}
+		memmove(r->buf, p, avail);
+		r->off = 0;
+		r->len = avail;
+		do
+			k = read(r->fd, r->buf + r->len, READ_CHUNK - r->len);
+		while (k < 0 && errno == EINTR);
+		if (k < 0)
+			return -1;
+		if (k == 0)
+			r->eof = true;
+		r->len += (size_t)k;
+	}
+}
+
+/* Split line at spaces and tabs into at most max words; -1 for more. */
+static int
+split(char *line, char **words, int max)
+{
+	int n = 0;
+	char *p = line;
+
+	for (;;) {
+		while (*p == ' ' || *p == '\t')
+			p++;
+		if (*p == '\0')
+			return n;
+		if (n == max)
+			return -1;
+		words[n++] = p;
+		while (*p != '\0' && *p != ' ' && *p != '\t')
+			p++;
+		if (*p != '\0')
+			*p++ = '\0';
+	}
+}
+
+static int
+hexval(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+/* Undo put_name() into out (BASELINE_NAME_MAX + 1 bytes).  0 or -1. */
+static int
+unescape(const char *s, char *out)
+{
+	size_t n = 0;
+
+	for (; *s != '\0'; s++) {
+		int c = (unsigned char)*s;
+
+		if (c == '\\') {
+			int hi, lo;
+
+			if (s[1] != 'x' || (hi = hexval(s[2])) < 0 ||
+			    (lo = hexval(s[3])) < 0 || (hi | lo) == 0)
+				return -1;
+			c = hi << 4 | lo;
+			s += 3;
+		}
+		if (n == BASELINE_NAME_MAX)
+			return -1;
+		out[n++] = (char)c;
+	}
+	out[n] = '\0';
+	return n > 0 ? 0 : -1;
+}
+
+static bool
+parse_addr(const char *s, int *family, target_u128 *addr)
+{
+	unsigned char bytes[16];
+
+	*family = strchr(s, ':') != NULL ? AF_INET6 : AF_INET;
+	if (inet_pton(*family, s, bytes) != 1)
+		return false;
+	*addr = target_from_bytes(*family, bytes);
+	return true;
+}
+
+/* One line after the header.  NULL, or what is wrong with it. */
+static const char *
+load_line(struct baseline *b, char **words, int n, bool *end)
+{
+	char name[BASELINE_NAME_MAX + 1];
+	const char *one[1] = { name };
+	target_u128 addr;
+	uint64_t port;
+	uint32_t h;
+	size_t i;
+	int family;
+
+	if (strcmp(words[0], "open") == 0) {
+		if (n != 3)
+			return "'open' wants an address and a port";
+		if (!parse_addr(words[1], &family, &addr))
+			return "bad address";
+		if (num_parse_str(words[2], 1, 65535, &port) != 0)
+			return "bad port";
+		if (add_pair(b, family, addr, (uint16_t)port, &h) != 0)
+			return strerror(errno);
+	} else if (strcmp(words[0], "name") == 0) {
+		if (n != 3)
+			return "'name' wants an address and a name";
+		if (!parse_addr(words[1], &family, &addr))
+			return "bad address";
+		if (unescape(words[2], name) != 0)
+			return "bad name";
+		i = host_slot(b, family, addr);
+		if ((h = b->htab[i]) == EMPTY)
+			return "name of an address with no open port before it";
+		if (add_names(b, h, one, 1) != 0)
+			return strerror(errno);
+	} else if (strcmp(words[0], "end") == 0 && n == 1) {
+		*end = true;
+	} else {
+		return "unknown line";
+	}
+	return NULL;
+}
+
+static int
+bad(char *err, size_t errlen, const char *path, size_t lineno,
+    const char *what)
+{
+	snprintf(err, errlen, "%s:%zu: bad baseline file: %s", path, lineno,
+	    what);
+	return -1;
+}
+
+/* The two header lines: the version, then the fingerprint. */
+static const char *
+load_header(char **words, int n, size_t lineno, uint64_t *fingerprint)
+{
+	const char *s;
+	char *end;
+
+	if (lineno == 1) {
+		if (n < 1 || strcmp(words[0], "trawl-baseline") != 0)
+			return "not a trawl baseline file";
+		if (n != 2 || strcmp(words[1], "1") != 0)
+			return "unsupported version (this trawl reads 1)";
+		return NULL;
+	}
+	if (n != 2 || strcmp(words[0], "fingerprint") != 0)
+		return "no fingerprint";
+	s = words[1];
+	if (strlen(s) > 16 || strspn(s, "0123456789abcdefABCDEF") !=
+	    strlen(s))
+		return "bad fingerprint";
+	*fingerprint = strtoull(s, &end, 16);
+	return NULL;
+}
+
+int
+baseline_load(const char *path, struct baseline **out, char *err,
+    size_t errlen)
+{
+	struct reader r = { .fd = -1 };
+	struct baseline *b = NULL;
+	size_t lineno = 0, len;
+	char *line, *words[4];
+	const char *what;
+	uint64_t fingerprint = 0;
+	bool end = false;
+	int rc = -1, got;
+
+	r.fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (r.fd < 0) {
+		if (errno == ENOENT)
+			return 0;
+		snprintf(err, errlen, "cannot read '%s': %s", path,
+		    strerror(errno));
+		return -1;
+	}
+	r.buf = malloc(READ_CHUNK + 1);
+	if (r.buf == NULL || (b = baseline_new(0)) == NULL) {
+		snprintf(err, errlen, "out of memory");
+		goto out;
+	}
+	while ((got = next_line(&r, &line, &len)) == 1) {
+		int n;
+
+		lineno++;
+		if (end) {
+			bad(err, errlen, path, lineno, "text after 'end'");
+			goto out;
+		}
+		if (memchr(line, '\0', len) != NULL) {
+			bad(err, errlen, path, lineno, "NUL byte");
+			goto out;
+		}
+		if ((n = split(line, words, 3)) < 0) {
+			bad(err, errlen, path, lineno, "too many words");
+			goto out;
+		}
+		if (lineno <= 2)
+			what = load_header(words, n, lineno, &fingerprint);
+		else if (n == 0)
+			what = "empty line";
+		else
+			what = load_line(b, words, n, &end);
+		if (what != NULL) {
+			bad(err, errlen, path, lineno, what);
+			goto out;
+		}
+	}
+	if (got < 0) {
+		if (errno == E2BIG)
+			bad(err, errlen, path, lineno + 1, "line too long");
+		else
+			snprintf(err, errlen, "cannot read '%s': %s", path,
+			    strerror(errno));
+		goto out;
+	}
+	if (lineno == 0) {
+		bad(err, errlen, path, 1, "empty file");
+		goto out;
+	}
+	if (!end) {
+		bad(err, errlen, path, lineno, "truncated (no 'end' line)");
+		goto out;
+	}
+	b->fingerprint = fingerprint;
+	*out = b;
+	b = NULL;
+	rc = 1;
+out:
+	baseline_free(b);
+	free(r.buf);
+	close(r.fd);
+	return rc;
+}

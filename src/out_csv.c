@@ -1,0 +1,69 @@
+/*
+ * CSV (RFC 4180) for spreadsheets and for scripts without a JSON parser:
+ * a header, then the records of NDJSON, field for field and row for row
+ * (one per reported port and name), an absent value an empty field.  Rows
+ * end in CRLF as the RFC says; no field ever holds a raw line break, so a
+ * line-by-line reader works too.
+ */
+#include "trawl/output.h"
+#include "trawl/textesc.h"
+#include "trawl/wbuf.h"
+
+static void
+csv_begin(struct wbuf *w, const struct out_run *run)
+{
+	if (run == NULL || !run->appending)
+		wbuf_puts(w, "ip,port,proto,state,host,service,rtt_ms,"
+		    "reason\r\n");
+}
+
+static void
+csv_port(struct wbuf *w, const struct out_host *h, const char *name,
+    const struct out_port *p)
+{
+	wbuf_printf(w, "%s,%u,tcp,%s,", h->addr, p->port,
+	    state_name(p->state));
+	if (name != NULL)
+		textesc_csv(w, name);
+	wbuf_putc(w, ',');
+	if (p->service != NULL)
+		textesc_csv(w, p->service);
+	wbuf_putc(w, ',');
+	if (p->state == STATE_OPEN || p->state == STATE_CLOSED)
+		wbuf_printf(w, "%.3f", (double)p->rtt_ns / 1e6);
+	wbuf_printf(w, ",%s\r\n", state_reason(p->err, (enum state)p->state));
+}
+
+static void
+csv_host(struct wbuf *w, const struct out_host *h)
+{
+	for (size_t i = 0; i < h->nports; i++) {
+		if (h->nnames == 0)
+			csv_port(w, h, NULL, &h->ports[i]);
+		for (size_t j = 0; j < h->nnames; j++)
+			csv_port(w, h, h->names[j], &h->ports[i]);
+	}
+}
+
+static void
+csv_end(struct wbuf *w, const struct out_stats *st)
+{
+	(void)w;
+	(void)st;
+}
+
+static void
+csv_unresolved(struct wbuf *w, const char *name, const char *why)
+{
+	wbuf_puts(w, ",,tcp,unresolved,");
+	textesc_csv(w, name);
+	wbuf_printf(w, ",,,%s\r\n", why);
+}
+
+const struct out_format out_csv = {
+	.name = "csv",
+	.begin = csv_begin,
+	.host = csv_host,
+	.end = csv_end,
+	.unresolved = csv_unresolved,
+};

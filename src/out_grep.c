@@ -1,0 +1,102 @@
+/*
+ * nmap's grepable output (-oG): a comment line at each end, and per host a
+ * Status line and a Ports line, each a single line whatever a name holds,
+ * so that grep, awk and cut take it apart.  A host reached by several names
+ * gets its lines once per name, as nmap writes a host given twice, so that
+ * grepping for a name never misses a port.
+ *
+ * Ports read "22/open/tcp//ssh///": port, state, protocol, owner, service,
+ * RPC information, version.  As in the XML, an unreachable port is
+ * nmap's "filtered".
+ */
+#include <time.h>
+
+#include "trawl/output.h"
+#include "trawl/textesc.h"
+#include "trawl/wbuf.h"
+
+static void
+grep_begin(struct wbuf *w, const struct out_run *given)
+{
+	struct out_run run;
+	char when[OUTPUT_TIMESTR_SIZE];
+
+	output_run_fill(given, &run);
+	output_timestr(run.start, when);
+	wbuf_puts(w, "# trawl ");
+	textesc_text(w, run.version);
+	wbuf_printf(w, " scan initiated %s as: ", when);
+	textesc_text(w, run.args);
+	wbuf_putc(w, '\n');
+}
+
+static void
+grep_line_start(struct wbuf *w, const struct out_host *h, const char *name)
+{
+	wbuf_printf(w, "Host: %s (", h->addr);
+	if (name != NULL)
+		textesc_grep(w, name);
+	wbuf_puts(w, ")\t");
+}
+
+static void
+grep_lines(struct wbuf *w, const struct out_host *h, const char *name)
+{
+	grep_line_start(w, h, name);
+	wbuf_puts(w, "Status: Up\n");
+	grep_line_start(w, h, name);
+	wbuf_puts(w, "Ports: ");
+	for (size_t i = 0; i < h->nports; i++) {
+		const struct out_port *p = &h->ports[i];
+
+		wbuf_printf(w, "%s%u/%s/tcp//", i > 0 ? ", " : "", p->port,
+		    p->state == STATE_UNREACHABLE ? "filtered" :
+		    state_name(p->state));
+		if (p->service != NULL)
+			textesc_grep(w, p->service);
+		wbuf_puts(w, "///");
+	}
+	wbuf_putc(w, '\n');
+}
+
+static void
+grep_host(struct wbuf *w, const struct out_host *h)
+{
+	if (h->nnames == 0)
+		grep_lines(w, h, NULL);
+	for (size_t i = 0; i < h->nnames; i++)
+		grep_lines(w, h, h->names[i]);
+}
+
+static void
+grep_end(struct wbuf *w, const struct out_stats *st)
+{
+	char when[OUTPUT_TIMESTR_SIZE];
+	uint64_t total = st->hosts > st->hosts_up ? st->hosts : st->hosts_up;
+
+	output_timestr(time(NULL), when);
+	if (st->interrupted)
+		wbuf_puts(w, "# trawl was interrupted: the scan is not "
+		    "complete\n");
+	wbuf_printf(w, "# trawl done at %s -- %llu IP address%s (%llu host%s "
+	    "up) scanned in %.2f seconds\n", when, (unsigned long long)total,
+	    total == 1 ? "" : "es", (unsigned long long)st->hosts_up,
+	    st->hosts_up == 1 ? "" : "s", st->elapsed_s);
+}
+
+static void
+grep_unresolved(struct wbuf *w, const char *name, const char *why)
+{
+	/* A comment: nmap's lines have no place for a host without address. */
+	wbuf_puts(w, "# ");
+	textesc_text(w, name);
+	wbuf_printf(w, ": unresolved (%s)\n", why);
+}
+
+const struct out_format out_grep = {
+	.name = "grep",
+	.begin = grep_begin,
+	.host = grep_host,
+	.end = grep_end,
+	.unresolved = grep_unresolved,
+};

@@ -1,0 +1,181 @@
+/*
+ * nmap's XML (-oX), valid against its DTD, so that what reads nmap's scans
+ * (ndiff, report generators, importers) reads ours.
+ *
+ * The document streams like the other formats: the prologue in begin, one
+ * <host> element per host as it finishes, and runstats with the closing tag
+ * in end, which runs on every way out, so that a scan stopped by a signal
+ * still leaves a whole document behind.
+ *
+ * Where nmap's vocabulary is narrower than ours, we speak nmap's:
+ *   - scanner is "nmap": the DTD allows no other value.  The command line
+ *     and a comment say who wrote the file.
+ *   - An unreachable port is "filtered", as nmap calls a port whose probe
+ *     met an ICMP unreachable; the reason ("host-unreach", ...) still
+ *     tells the two apart.
+ *   - Every host shown is up (nmap shows only those), because it answered
+ *     (syn-ack, conn-refused) or, like nmap -Pn, because we were told to
+ *     scan it (user-set).
+ *   - A name that gave no address is a <target status="skipped">, as nmap
+ *     writes a target it cannot resolve.
+ */
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+
+#include "trawl/output.h"
+#include "trawl/ports.h"
+#include "trawl/textesc.h"
+#include "trawl/wbuf.h"
+
+/* The port table as nmap's services attribute: sorted ranges, "22,80-81". */
+static void
+xml_services(struct wbuf *w, const struct ports *ports)
+{
+	uint64_t bits[65536 / 64];
+	const char *sep = "";
+	size_t n = ports != NULL ? ports_count(ports) : 0;
+
+	memset(bits, 0, sizeof(bits));
+	for (size_t i = 0; i < n; i++) {
+		uint16_t p = ports_at(ports, i);
+
+		bits[p / 64] |= UINT64_C(1) << (p % 64);
+	}
+	wbuf_printf(w, " numservices=\"%zu\" services=\"", n);
+	for (unsigned p = 0; p < 65536; p++) {
+		unsigned last = p;
+
+		if (!(bits[p / 64] & UINT64_C(1) << (p % 64)))
+			continue;
+		while (last + 1 < 65536 &&
+		    bits[(last + 1) / 64] & UINT64_C(1) << ((last + 1) % 64))
+			last++;
+		if (last == p)
+			wbuf_printf(w, "%s%u", sep, p);
+		else
+			wbuf_printf(w, "%s%u-%u", sep, p, last);
+		sep = ",";
+		p = last;
+	}
+	wbuf_putc(w, '"');
+}
+
+static void
+xml_begin(struct wbuf *w, const struct out_run *given)
+{
+	struct out_run run;
+	char when[OUTPUT_TIMESTR_SIZE];
+
+	output_run_fill(given, &run);
+	output_timestr(run.start, when);
+	wbuf_puts(w, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
+	    "<!DOCTYPE nmaprun>\n<!-- trawl");
+	/* "--" would end the comment too soon (XML forbids it there). */
+	if (strstr(run.version, "--") == NULL) {
+		wbuf_putc(w, ' ');
+		textesc_xml(w, run.version);
+	}
+	wbuf_printf(w, " scan initiated %s -->\n<nmaprun scanner=\"nmap\" "
+	    "args=\"", when);
+	textesc_xml(w, run.args);
+	wbuf_printf(w, "\" start=\"%lld\" startstr=\"%s\" version=\"",
+	    (long long)run.start, when);
+	textesc_xml(w, run.version);
+	wbuf_puts(w, "\" xmloutputversion=\"1.05\">\n"
+	    "<scaninfo type=\"connect\" protocol=\"tcp\"");
+	xml_services(w, run.ports);
+	wbuf_puts(w, "/>\n<verbose level=\"0\"/>\n<debugging level=\"0\"/>\n");
+}
+
+static const char *
+xml_state(enum state s)
+{
+	return s == STATE_UNREACHABLE ? "filtered" : state_name(s);
+}
+
+static void
+xml_host(struct wbuf *w, const struct out_host *h)
+{
+	const char *why = "user-set";
+
+	for (size_t i = 0; i < h->nports; i++) {
+		if (h->ports[i].state == STATE_OPEN) {
+			why = "syn-ack";
+			break;
+		}
+		if (h->ports[i].state == STATE_CLOSED)
+			why = "conn-refused";
+	}
+	/*
+	 * When the host's probes began is not kept; when it was done is now.
+	 * The DTD makes both optional.
+	 */
+	wbuf_printf(w, "<host endtime=\"%lld\"><status state=\"up\" "
+	    "reason=\"%s\" reason_ttl=\"0\"/>\n<address addr=\"%s\" "
+	    "addrtype=\"%s\"/>\n<hostnames>\n", (long long)time(NULL), why,
+	    h->addr, h->family == AF_INET6 ? "ipv6" : "ipv4");
+	for (size_t i = 0; i < h->nnames; i++) {
+		wbuf_puts(w, "<hostname name=\"");
+		textesc_xml(w, h->names[i]);
+		wbuf_puts(w, "\" type=\"user\"/>\n");
+	}
+	wbuf_puts(w, "</hostnames>\n<ports>");
+	for (size_t i = 0; i < h->nports; i++) {
+		const struct out_port *p = &h->ports[i];
+
+		wbuf_printf(w, "<port protocol=\"tcp\" portid=\"%u\">"
+		    "<state state=\"%s\" reason=\"%s\" reason_ttl=\"0\"/>",
+		    p->port, xml_state((enum state)p->state),
+		    state_reason(p->err, (enum state)p->state));
+		if (p->service != NULL) {
+			wbuf_puts(w, "<service name=\"");
+			textesc_xml(w, p->service);
+			wbuf_puts(w, "\" method=\"table\" conf=\"3\"/>");
+		}
+		wbuf_puts(w, "</port>\n");
+	}
+	wbuf_puts(w, "</ports>\n</host>\n");
+}
+
+static void
+xml_end(struct wbuf *w, const struct out_stats *st)
+{
+	time_t now = time(NULL);
+	char when[OUTPUT_TIMESTR_SIZE];
+	uint64_t total = st->hosts > st->hosts_up ? st->hosts : st->hosts_up;
+
+	output_timestr(now, when);
+	wbuf_printf(w, "<runstats><finished time=\"%lld\" timestr=\"%s\" "
+	    "summary=\"trawl done at %s; %llu IP address%s (%llu host%s up) "
+	    "scanned in %.2f seconds\" elapsed=\"%.2f\" ", (long long)now,
+	    when, when, (unsigned long long)total, total == 1 ? "" : "es",
+	    (unsigned long long)st->hosts_up, st->hosts_up == 1 ? "" : "s",
+	    st->elapsed_s, st->elapsed_s);
+	if (st->interrupted)
+		wbuf_puts(w, "exit=\"error\" errormsg=\"interrupted\"/>");
+	else
+		wbuf_puts(w, "exit=\"success\"/>");
+	wbuf_printf(w, "<hosts up=\"%llu\" down=\"%llu\" total=\"%llu\"/>\n"
+	    "</runstats>\n</nmaprun>\n", (unsigned long long)st->hosts_up,
+	    (unsigned long long)(total - st->hosts_up),
+	    (unsigned long long)total);
+}
+
+static void
+xml_unresolved(struct wbuf *w, const char *name, const char *why)
+{
+	/* The DTD has one reason, "invalid"; the finer one has no place. */
+	(void)why;
+	wbuf_puts(w, "<target specification=\"");
+	textesc_xml(w, name);
+	wbuf_puts(w, "\" status=\"skipped\" reason=\"invalid\"/>\n");
+}
+
+const struct out_format out_xml = {
+	.name = "xml",
+	.begin = xml_begin,
+	.host = xml_host,
+	.end = xml_end,
+	.unresolved = xml_unresolved,
+};

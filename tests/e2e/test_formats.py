@@ -1,0 +1,680 @@
+#!/usr/bin/env python3
+"""The formats other programs read: nmap's XML and grepable output, and CSV.
+
+In a private network namespace with listeners, nft drops and an unreachable
+route of the test's own, each scan writes every format at once (-o
+FORMAT:FILE), so that all of them describe the very same probes:
+
+  - the XML is valid against nmap's own DTD (xmllint --dtdvalid), for IPv4
+    and IPv6, named and unnamed hosts, reported states all or only open,
+    and its hosts and ports are the ground truth;
+  - nmap's own XML of the same ports, read by the same parser, says the
+    same (the harness reads nmap's files as it reads ours);
+  - ndiff reads two of our files and reports exactly the port that opened
+    between them;
+  - the CSV, read by Python's csv module, is the NDJSON row for row;
+  - the grepable lines parse back to the ground truth;
+  - service names with hostile bytes (ESC, quotes, <, &, invalid UTF-8;
+    from a private /etc/services) leave every format well-formed, valid
+    and free of raw control bytes.  Host names cannot carry such bytes
+    (trawl takes only host-name characters); the unit tests
+    (test_textesc) put every byte through each escaper and format,
+    newlines included, which /etc/services cannot hold;
+  - a scan stopped by SIGINT or SIGTERM still leaves a valid document.
+"""
+import csv
+import io
+import json
+import os
+import random
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import xml.etree.ElementTree as ET
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import netns  # noqa: E402
+
+DTD = '/usr/share/nmap/nmap.dtd'
+
+netns.enter_namespace()
+trawl = netns.trawl_path()
+ck = netns.Checker('e2e-formats')
+rng = random.Random(netns.seed_from_env(61))
+tmp = tempfile.mkdtemp(prefix='trawl-e2e-formats.')
+
+if shutil.which('xmllint') is None:
+    netns.skip('xmllint(1) not found (Debian package libxml2-utils): '
+               'cannot validate the XML')
+if not os.path.exists(DTD):
+    netns.skip('%s not found (Debian package nmap): no DTD to validate '
+               'against' % DTD)
+
+# --- the network -----------------------------------------------------------
+
+try:
+    s = socket.socket(socket.AF_INET6, socket.SOCK_STREAM)
+    s.bind(('::1', 0))
+    s.close()
+    HAVE6 = True
+except OSError as e:
+    HAVE6 = False
+    ck.cannot_run('no IPv6 loopback in this namespace (%s): IPv6 hosts '
+                  'not tested' % e)
+
+RANGE = list(range(23000, 23040))
+PORTS = [22, 80] + RANGE
+PSPEC = '22,80,23000-23039'
+UNREACH_NET, UNREACH = '198.51.100.0/30', '198.51.100.1'
+netns.sh(['ip', 'route', 'add', 'unreachable', UNREACH_NET])
+
+lst = netns.Listeners()
+listening = set()
+for ip in ['127.0.0.1'] + (['::1'] if HAVE6 else []):
+    for port in rng.sample(RANGE, 8) + [22]:
+        if lst.add(ip, port) is not None:
+            listening.add((ip, port))
+lst.start()
+dropped = {('127.0.0.1', p) for p in rng.sample(RANGE, 3)}
+if HAVE6:
+    dropped |= {('::1', p) for p in rng.sample(RANGE, 2)}
+dropped.add(('127.0.0.1', sorted(p for i, p in listening
+                                 if i == '127.0.0.1')[1]))
+netns.nft_drop(dropped)
+
+ADDRS = ['127.0.0.1', '127.0.0.2'] + (['::1'] if HAVE6 else [])
+truth = netns.Truth().build(ADDRS, PORTS, listening, dropped)
+for port in PORTS:
+    truth.set(UNREACH, port, 'unreachable', {'host-unreach'})
+netns.log('ground truth: %s' % truth.counts())
+truth.self_check()
+
+FAST = ['-t', '300', '--retries', '1']
+
+# A private /etc/hosts: two names for 127.0.0.1, one for ::1, a name that
+# does not resolve; 127.0.0.2 stays nameless.
+HOSTS = ('127.0.0.1 localhost alpha.trawl.test gamma.trawl.test\n'
+         '::1 localhost ip6-localhost beta.trawl.test\n')
+NAMES = {'127.0.0.1': ['alpha.trawl.test', 'gamma.trawl.test'],
+         '::1': ['beta.trawl.test']}
+hosts_file = os.path.join(tmp, 'hosts')
+with open(hosts_file, 'w') as f:
+    f.write(HOSTS)
+
+
+def private_file(src, dst):
+    """A prefix that runs a command with src bind-mounted over dst in a
+    mount namespace of its own, and None; or None and why it cannot."""
+    wrap = ['unshare', '-m', '--', 'sh', '-c',
+            'mount --bind "$0" %s && exec "$@"' % dst, src]
+    r = subprocess.run(wrap + ['true'], capture_output=True, text=True)
+    if r.returncode != 0:
+        return None, r.stderr.strip()[-300:]
+    return wrap, None
+
+
+HOSTS_WRAP, why = private_file(hosts_file, '/etc/hosts')
+if HOSTS_WRAP is None:
+    ck.cannot_run('no private /etc/hosts in a mount namespace (%s): named '
+                  'hosts not tested' % why)
+
+VERSION = None
+r = netns.run([trawl, '--version'])
+m = re.match(r'^trawl (\S+)$', r.out.strip())
+if ck.check(r.rc == 0 and m, 'trawl --version: %r' % r.out):
+    VERSION = m.group(1)
+
+
+# --- helpers ---------------------------------------------------------------
+
+def nmap_state(state):
+    """nmap has no "unreachable": a port whose probe met an ICMP unreachable
+    is "filtered" there; the reason still tells them apart."""
+    return 'filtered' if state == 'unreachable' else state
+
+
+def compact(ports):
+    """nmap's services attribute: "22,80,23000-23039"."""
+    out = []
+    ports = sorted(set(ports))
+    i = 0
+    while i < len(ports):
+        j = i
+        while j + 1 < len(ports) and ports[j + 1] == ports[j] + 1:
+            j += 1
+        out.append(str(ports[i]) if i == j else
+                   '%d-%d' % (ports[i], ports[j]))
+        i = j + 1
+    return ','.join(out)
+
+
+def xmllint(path, what, valid=True):
+    argv = ['xmllint', '--noout'] + (['--dtdvalid', DTD] if valid else []) \
+        + [path]
+    r = subprocess.run(argv, capture_output=True, text=True)
+    ok = ck.check(r.returncode == 0, '%s: %s fails (%s): %s'
+                  % (what, 'xmllint --dtdvalid' if valid else 'xmllint',
+                     path, r.stderr.strip()[-1500:]))
+    if ok:
+        netns.log('  %s: %s' % (what, 'valid against nmap.dtd' if valid
+                                else 'well-formed'))
+    return ok
+
+
+def want_of(tr, states):
+    """{(ip, port): (state, reasons)} of the ports that must be shown."""
+    want = {}
+    for (ip, port), st in tr.state.items():
+        if st in states:
+            want[(ip, port)] = (st, tr.reasons[(ip, port)])
+    return want
+
+
+def read_xml(path, what):
+    """{ip: host record} from one of our files or one of nmap's."""
+    try:
+        root = ET.parse(path).getroot()
+    except ET.ParseError as e:
+        ck.check(False, '%s: not XML: %s' % (what, e))
+        return None, {}
+    hosts = {}
+    for h in root.findall('host'):
+        addr = h.find('address')
+        rec = {
+            'addr': addr.get('addr'),
+            'addrtype': addr.get('addrtype'),
+            'status': h.find('status').attrib,
+            'names': sorted(n.get('name') for n in
+                            h.findall('hostnames/hostname')),
+            'nametypes': {n.get('type') for n in
+                          h.findall('hostnames/hostname')},
+            'ports': {},
+        }
+        for p in h.findall('ports/port'):
+            st = p.find('state')
+            svc = p.find('service')
+            rec['ports'][int(p.get('portid'))] = (
+                p.get('protocol'), st.get('state'), st.get('reason'),
+                None if svc is None else svc.get('name'),
+                None if svc is None else (svc.get('method'),
+                                          svc.get('conf')))
+        ck.check(rec['addr'] not in hosts, '%s: host %s twice'
+                 % (what, rec['addr']))
+        hosts[rec['addr']] = rec
+    return root, hosts
+
+
+def check_xml(path, tr, states, names, scanned, argv, what):
+    """Valid, and exactly the ground truth in nmap's terms."""
+    if not xmllint(path, what):
+        return
+    root, hosts = read_xml(path, what)
+    if root is None:
+        return
+    a = root.attrib
+    ck.check(a.get('scanner') == 'nmap' and
+             a.get('xmloutputversion') == '1.05',
+             '%s: nmaprun %r' % (what, a))
+    ck.check(VERSION is None or a.get('version') == VERSION,
+             '%s: version %r, trawl --version says %r'
+             % (what, a.get('version'), VERSION))
+    # The command line as typed (argv[0] as given, or its base name), or
+    # "trawl" alone from a build that passes none to the formats.
+    args = a.get('args', '').split(' ', 1)
+    ck.check(os.path.basename(args[0]) == 'trawl' and
+             args[1:] in ([], [' '.join(argv[1:])]),
+             '%s: args %r, want the command line %r (or "trawl" when '
+             'none is given)' % (what, a.get('args'), ' '.join(argv)))
+    start = int(a.get('start', '-1'))
+    ck.check(abs(start - time.time()) < 600 and a.get('startstr'),
+             '%s: start %r startstr %r' % (what, a.get('start'),
+                                          a.get('startstr')))
+    si = root.find('scaninfo').attrib
+    ck.check(si.get('type') == 'connect' and si.get('protocol') == 'tcp',
+             '%s: scaninfo %r' % (what, si))
+    if si.get('numservices') != '0':
+        ck.check(si.get('numservices') == str(len(PORTS)) and
+                 si.get('services') == compact(PORTS),
+                 '%s: scaninfo numservices=%r services=%r, want %d and %r'
+                 % (what, si.get('numservices'), si.get('services'),
+                    len(PORTS), compact(PORTS)))
+    want = want_of(tr, states)
+    want_hosts = sorted({ip for ip, _ in want})
+    ck.check(sorted(hosts) == want_hosts, '%s: hosts %r, want %r'
+             % (what, sorted(hosts), want_hosts))
+    bad = []
+    for ip in set(hosts) & set(want_hosts):
+        h = hosts[ip]
+        ck.check(h['addrtype'] == ('ipv6' if ':' in ip else 'ipv4'),
+                 '%s: %s addrtype %r' % (what, ip, h['addrtype']))
+        ck.check(h['names'] == sorted(names.get(ip, [])) and
+                 h['nametypes'] <= {'user'},
+                 '%s: %s names %r types %r, want %r' % (
+                     what, ip, h['names'], h['nametypes'],
+                     sorted(names.get(ip, []))))
+        got_states = {tr.state[(ip, p)] for p in h['ports']
+                      if (ip, p) in tr.state}
+        reason = ('syn-ack' if 'open' in got_states else
+                  'conn-refused' if 'closed' in got_states else 'user-set')
+        ck.check(h['status'] == {'state': 'up', 'reason': reason,
+                                 'reason_ttl': '0'},
+                 '%s: %s status %r, want up/%s' % (what, ip, h['status'],
+                                                   reason))
+        wp = {p: v for (i, p), v in want.items() if i == ip}
+        ck.check(sorted(h['ports']) == sorted(wp),
+                 '%s: %s ports %r, want %r' % (what, ip, sorted(h['ports']),
+                                               sorted(wp)))
+        for p in set(h['ports']) & set(wp):
+            proto, st, rs, svc, how = h['ports'][p]
+            if (proto != 'tcp' or st != nmap_state(wp[p][0]) or
+                    rs not in wp[p][1] or svc != netns.service(p) or
+                    (svc is not None and how != ('table', '3'))):
+                bad.append((ip, p, h['ports'][p], wp[p][0]))
+    ck.check(not bad, '%s: %d ports differ from the ground truth, e.g. %r'
+             % (what, len(bad), bad[:5]))
+    fin = root.find('runstats/finished').attrib
+    hs = root.find('runstats/hosts').attrib
+    ck.check(fin.get('exit') == 'success' and 'errormsg' not in fin and
+             int(fin.get('time')) >= start and float(fin.get('elapsed')) >= 0,
+             '%s: finished %r' % (what, fin))
+    ck.check(hs == {'up': str(len(want_hosts)),
+                    'down': str(scanned - len(want_hosts)),
+                    'total': str(scanned)},
+             '%s: runstats hosts %r, want up %d of %d'
+             % (what, hs, len(want_hosts), scanned))
+    netns.log('  %s: %d hosts, %d ports as the ground truth says'
+              % (what, len(hosts), sum(len(h['ports'])
+                                       for h in hosts.values())))
+
+
+def read_ndjson(text):
+    return [json.loads(line) for line in text.splitlines()]
+
+
+def check_csv(raw, ndjson_text, what):
+    """RFC 4180 with CRLF, and the NDJSON record for record."""
+    ck.check(raw.endswith(b'\r\n') and
+             raw.count(b'\n') == raw.count(b'\r\n'),
+             '%s: rows must end in CRLF, and every LF be one' % what)
+    rows = list(csv.reader(io.StringIO(raw.decode('utf-8'), newline='')))
+    if not ck.check(rows and rows[0] == list(netns.KEY_ORDER),
+                    '%s: header %r, want %r' % (what, rows[:1],
+                                                list(netns.KEY_ORDER))):
+        return
+    recs = []
+    for row in rows[1:]:
+        if not ck.check(len(row) == len(netns.KEY_ORDER),
+                        '%s: row of %d fields: %r' % (what, len(row), row)):
+            continue
+        rec = {}
+        for k, v in zip(netns.KEY_ORDER, row):
+            if v == '':
+                continue
+            rec[k] = int(v) if k == 'port' else \
+                float(v) if k == 'rtt_ms' else v
+        recs.append(rec)
+    want = read_ndjson(ndjson_text)
+    diff = [(i, a, b) for i, (a, b) in enumerate(zip(recs, want)) if a != b]
+    ck.check(len(recs) == len(want) and not diff,
+             '%s: %d CSV rows, %d NDJSON records; differing rows %r'
+             % (what, len(recs), len(want), diff[:5]))
+    netns.log('  %s: %d rows, the NDJSON row for row' % (what, len(recs)))
+
+
+HEAD_RE = re.compile(r'^# trawl (\S+) scan initiated (.+) as: (.+)$')
+TAIL_RE = re.compile(r'^# trawl done at (.+) -- (\d+) IP address(?:es)? '
+                     r'\((\d+) hosts? up\) scanned in \d+\.\d\d seconds$')
+HOST_RE = re.compile(r'^Host: (\S+) \(([^()]*)\)\t(Status: Up|Ports: (.*))$')
+PORT_RE = re.compile(r'^(\d+)/([a-z]+)/tcp//([^/]*)///$')
+UNRES_RE = re.compile(r'^# (\S+): unresolved \((\S+)\)$')
+
+
+def check_grep(text, tr, states, names, scanned, unresolved, what):
+    lines = text.split('\n')
+    ck.check(lines[-1] == '', '%s: does not end with a newline' % what)
+    lines = lines[:-1]
+    if not ck.check(lines and HEAD_RE.match(lines[0]) and
+                    TAIL_RE.match(lines[-1]),
+                    '%s: header/trailer %r %r' % (what, lines[:1],
+                                                  lines[-1:])):
+        return
+    got, status, unres = {}, set(), set()
+    for line in lines[1:-1]:
+        m = HOST_RE.match(line)
+        u = UNRES_RE.match(line)
+        if u:
+            unres.add(u.group(1))
+            continue
+        if not ck.check(m, '%s: bad line %r' % (what, line)):
+            continue
+        key = (m.group(1), m.group(2))
+        if m.group(3) == 'Status: Up':
+            status.add(key)
+            continue
+        ck.check(key not in got, '%s: Ports twice for %r' % (what, key))
+        ports = {}
+        for item in m.group(4).split(', '):
+            pm = PORT_RE.match(item)
+            if not ck.check(pm, '%s: bad port item %r' % (what, item)):
+                continue
+            ports[int(pm.group(1))] = (pm.group(2), pm.group(3) or None)
+        got[key] = ports
+    want = {}
+    for (ip, port), st in tr.state.items():
+        if st in states:
+            for n in names.get(ip, ['']):
+                want.setdefault((ip, n), {})[port] = (nmap_state(st),
+                                                      netns.service(port))
+    ck.check(got == want, '%s: hosts/ports differ: missing %r, extra %r, '
+             'wrong %r' % (what, sorted(set(want) - set(got)),
+                           sorted(set(got) - set(want)),
+                           [k for k in set(got) & set(want)
+                            if got[k] != want[k]][:3]))
+    ck.check(status == set(want), '%s: Status lines for %r, want %r'
+             % (what, sorted(status), sorted(want)))
+    ck.check(unres == set(unresolved), '%s: unresolved %r, want %r'
+             % (what, sorted(unres), sorted(unresolved)))
+    t = TAIL_RE.match(lines[-1])
+    nhosts = len({ip for ip, _ in want})
+    ck.check(int(t.group(2)) == scanned and int(t.group(3)) == nhosts,
+             '%s: trailer %r, want %d addresses, %d up'
+             % (what, lines[-1], scanned, nhosts))
+    netns.log('  %s: %d host lines as the ground truth says' % (what,
+                                                                len(got)))
+
+
+def scan_all_formats(tag, args, wrap=None, timeout=60):
+    """One scan, every format; {format: bytes}, and the Run."""
+    files = {f: os.path.join(tmp, '%s.%s' % (tag, f))
+             for f in ('ndjson', 'xml', 'csv', 'grep')}
+    outs = []
+    for f, path in files.items():
+        outs += ['-o', '%s:%s' % (f, path)]
+    argv = [trawl] + outs + args
+    r = netns.run(argv, wrap=wrap, timeout=timeout)
+    ck.check(r.rc == 0, '%s: exit %r, want 0' % (tag, r.rc))
+    got = {}
+    for f, path in files.items():
+        with open(path, 'rb') as fh:
+            got[f] = fh.read()
+    return got, files, r, argv
+
+
+def subset(ips):
+    """The ground truth of these addresses only."""
+    t = netns.Truth()
+    for (ip, port), st in truth.state.items():
+        if ip in ips:
+            t.set(ip, port, st, truth.reasons[(ip, port)])
+    return t
+
+
+def check_scan(tag, args, ips, states, names, wrap=None, unresolved=()):
+    """One scan of ips, each format against the ground truth."""
+    tr, scanned = subset(ips), len(ips)
+    got, files, r, argv = scan_all_formats(tag, args, wrap)
+    nd = got['ndjson'].decode('utf-8')
+    ports_only = ''.join(line + '\n' for line in nd.splitlines()
+                         if '"state":"unresolved"' not in line)
+    netns.compare(ck, netns.parse_ndjson(ck, r, where=ports_only), tr,
+                  states=states, names=names, what=tag + ' ndjson')
+    check_xml(files['xml'], tr, states, names, scanned, argv, tag + ' xml')
+    check_csv(got['csv'], nd, tag + ' csv')
+    check_grep(got['grep'].decode('utf-8'), tr, states, names, scanned,
+               unresolved, tag + ' grep')
+    return got, files
+
+
+# --- 1. every format against the ground truth ------------------------------
+
+ALL = netns.STATES
+unnamed = ['127.0.0.1', '127.0.0.2', UNREACH] + (['::1'] if HAVE6 else [])
+check_scan('v4v6-all', ['--states', 'all', *FAST, '-p', PSPEC, *unnamed],
+           unnamed, ALL, {})
+check_scan('v4v6-open', [*FAST, '-p', PSPEC, *unnamed], unnamed, ('open',),
+           {})
+check_scan('v4-unnamed', ['--states', 'open,closed', *FAST, '-p', PSPEC,
+                          '127.0.0.2'], ['127.0.0.2'], ('open', 'closed'), {})
+if HAVE6:
+    check_scan('v6-all', ['--states', 'all', *FAST, '-p', PSPEC, '::1'],
+               ['::1'], ALL, {})
+
+if HOSTS_WRAP is not None:
+    names = dict(NAMES) if HAVE6 else {'127.0.0.1': NAMES['127.0.0.1']}
+    targets = ['alpha.trawl.test', 'gamma.trawl.test', '127.0.0.2', UNREACH,
+               'nx.trawl.test'] + (['beta.trawl.test'] if HAVE6 else [])
+    ips = ['127.0.0.1', '127.0.0.2', UNREACH] + (['::1'] if HAVE6 else [])
+    check_scan('named-all', ['--states', 'all', *FAST, '-p', PSPEC,
+                             *targets], ips, ALL, names, wrap=HOSTS_WRAP,
+               unresolved=['nx.trawl.test'])
+    check_scan('named-open', [*FAST, '-p', PSPEC, *targets], ips,
+               ('open',), names, wrap=HOSTS_WRAP)
+    # To standard output, with -f.
+    argv = [trawl, '-f', 'xml', '--states', 'all', *FAST, '-p', PSPEC,
+            *targets]
+    r = netns.run(argv, wrap=HOSTS_WRAP)
+    ck.check(r.rc == 0, 'named -f xml: exit %r' % r.rc)
+    path = os.path.join(tmp, 'stdout.xml')
+    with open(path, 'w') as f:
+        f.write(r.out)
+    check_xml(path, subset(ips), ALL, names, len(ips), argv,
+              'named -f xml stdout')
+    ck.check('<target specification="nx.trawl.test" status="skipped" '
+             'reason="invalid"/>' in r.out,
+             'no <target> element for the name that did not resolve')
+
+# --- 2. nmap's own XML, read by the same parser ----------------------------
+
+if shutil.which('nmap') is None:
+    ck.cannot_run('nmap(1) not found (Debian package nmap): our reading '
+                  'of nmap\'s XML not checked against nmap\'s own')
+else:
+    few = [22, 80] + [p for i, p in sorted(listening)
+                      if i == '127.0.0.1'][:4] + \
+        [p for i, p in sorted(dropped) if i == '127.0.0.1'][:2] + RANGE[:6]
+    few = sorted(set(few))
+    spec = ','.join(map(str, few))
+    npath = os.path.join(tmp, 'nmap.xml')
+    r = subprocess.run(['nmap', '-sT', '-Pn', '-n', '--max-retries', '0',
+                        '--max-rtt-timeout', '300ms', '-p', spec, '-oX',
+                        npath, '127.0.0.1'], capture_output=True, text=True,
+                       timeout=120)
+    if r.returncode != 0:
+        ck.cannot_run('nmap failed here (%s): nmap\'s XML not compared'
+                      % r.stderr.strip()[-300:])
+    else:
+        xmllint(npath, 'nmap\'s own XML')
+        _, nh = read_xml(npath, 'nmap.xml')
+        got, files, _, _ = scan_all_formats(
+            'vs-nmap', ['--states', 'all', *FAST, '-p', spec, '127.0.0.1'])
+        _, th = read_xml(files['xml'], 'vs-nmap xml')
+        ns = {p: v[1] for p, v in nh.get('127.0.0.1', {}).get('ports',
+                                                             {}).items()}
+        ts = {p: v[1] for p, v in th.get('127.0.0.1', {}).get('ports',
+                                                             {}).items()}
+        ck.check(ns == ts and len(ts) == len(few),
+                 'nmap and trawl disagree on 127.0.0.1 ports %s: nmap %r, '
+                 'trawl %r' % (spec, ns, ts))
+        netns.log('  nmap\'s XML and ours read alike: %d ports' % len(ts))
+
+# --- 3. ndiff: two of our files, a listener opened between them ------------
+
+if shutil.which('ndiff') is None:
+    ck.cannot_run('ndiff(1) not found (Debian package ndiff): not tested')
+else:
+    closed = sorted(p for (i, p), st in truth.state.items()
+                    if i == '127.0.0.1' and st == 'closed')
+    newport = rng.choice(closed)
+    da, fa, _, _ = scan_all_formats('ndiff-a', ['--states', 'all', *FAST,
+                                                '-p', PSPEC, '127.0.0.1'])
+    extra = netns.Listeners()
+    extra.add('127.0.0.1', newport)
+    extra.start()
+    db, fb, _, _ = scan_all_formats('ndiff-b', ['--states', 'all', *FAST,
+                                                '-p', PSPEC, '127.0.0.1'])
+    extra.close()
+    r = subprocess.run(['ndiff', fa['xml'], fb['xml']], capture_output=True,
+                       text=True)
+    netns.log('ndiff a b:\n' + r.stdout.rstrip())
+    changes = set(re.findall(r'^([-+])(\d+)/tcp +(\S+)', r.stdout, re.M))
+    ck.check(r.returncode == 1 and
+             changes == {('-', str(newport), 'closed'),
+                         ('+', str(newport), 'open')},
+             'ndiff (exit %d) should report %d/tcp closed -> open and '
+             'nothing else; it reports %r; stderr %r'
+             % (r.returncode, newport, sorted(changes), r.stderr[-500:]))
+    r = subprocess.run(['ndiff', fa['xml'], fa['xml']], capture_output=True,
+                       text=True)
+    ck.check(r.returncode == 0 and not re.search(r'^[-+]\d+/tcp', r.stdout,
+                                                 re.M),
+             'ndiff of a file with itself: exit %d, %r'
+             % (r.returncode, r.stdout[-500:]))
+
+# --- 4. hostile service names ------------------------------------------------
+
+
+def esc_bytes(b, keep_utf8=True, extra=b''):
+    """The C escapers' rule: valid UTF-8 kept (with keep_utf8), but
+    controls, DEL, C1, U+FFFE, U+FFFF, backslash and the bytes of extra as
+    \\xNN, and invalid UTF-8 too, byte by byte."""
+    out, i = [], 0
+    while i < len(b):
+        c = b[i]
+        n = (1 if c < 0x80 else 2 if 0xc2 <= c <= 0xdf else
+             3 if 0xe0 <= c <= 0xef else 4 if 0xf0 <= c <= 0xf4 else 0)
+        try:
+            ch = b[i:i + n].decode('utf-8') if n else ''
+        except UnicodeDecodeError:
+            ch = ''
+        if len(ch) != 1:
+            out.append('\\x%02x' % c)
+            i += 1
+            continue
+        cp = ord(ch)
+        if (cp < 0x20 or 0x7f <= cp <= 0x9f or cp in (0xfffe, 0xffff) or
+                ch == '\\' or (cp < 0x80 and bytes([cp]) in extra) or
+                (cp >= 0x80 and not keep_utf8)):
+            out.append(''.join('\\x%02x' % x for x in b[i:i + n]))
+        else:
+            out.append(ch)
+        i += n
+    return ''.join(out)
+
+
+HOSTILE = {
+    # ESC and a CSI, quotes, markup, invalid UTF-8, the grep separators.
+    b'ev\x1b[31mil"<&>\'': None,
+    b'x\xff\xfe\xc3(,/)\\': None,
+    b'caf\xc3\xa9\xc2\x9b\xef\xbf\xbe': None,
+}
+open_ports = sorted(p for (i, p), st in truth.state.items()
+                    if i == '127.0.0.1' and st == 'open')
+closed_ports = sorted(p for (i, p), st in truth.state.items()
+                      if i == '127.0.0.1' and st == 'closed')
+hport = [open_ports[0], closed_ports[0], closed_ports[1]]
+for name, port in zip(list(HOSTILE), hport):
+    HOSTILE[name] = port
+services_file = os.path.join(tmp, 'services')
+with open(services_file, 'wb') as f:
+    for name, port in HOSTILE.items():
+        f.write(name + b' %d/tcp\n' % port)
+SVC_WRAP, why = private_file(services_file, '/etc/services')
+if SVC_WRAP is None:
+    ck.cannot_run('no private /etc/services in a mount namespace (%s): '
+                  'hostile service names not tested' % why)
+else:
+    spec = ','.join(str(p) for p in sorted(hport))
+    got, files, r, _ = scan_all_formats(
+        'hostile', ['--states', 'all', *FAST, '-p', spec, '127.0.0.1'],
+        wrap=SVC_WRAP)
+    # (NDJSON is JSON's business: it keeps valid UTF-8, C1 controls too.)
+    for f in ('xml', 'csv', 'grep'):
+        ck.check(b'\x1b' not in got[f] and b'\x9b' not in got[f] and
+                 b'\xff' not in got[f],
+                 'hostile: raw ESC, CSI or invalid UTF-8 in the %s output'
+                 % f)
+    if xmllint(files['xml'], 'hostile xml'):
+        _, hx = read_xml(files['xml'], 'hostile xml')
+        svcs = {p: v[3] for p, v in hx.get('127.0.0.1', {}).get(
+            'ports', {}).items()}
+        want = {port: esc_bytes(name) for name, port in HOSTILE.items()}
+        ck.check(svcs == want, 'hostile xml: services read back %r, want '
+                 '%r' % (svcs, want))
+    rows = list(csv.reader(io.StringIO(got['csv'].decode('utf-8'),
+                                       newline='')))
+    svcs = {int(row[1]): row[5] for row in rows[1:]}
+    want = {port: esc_bytes(name) for name, port in HOSTILE.items()}
+    ck.check(len(rows) == 1 + len(HOSTILE) and svcs == want,
+             'hostile csv: %d rows, services %r, want %r'
+             % (len(rows), svcs, want))
+    lines = got['grep'].decode('ascii', 'replace').split('\n')[:-1]
+    ports_lines = [line for line in lines if '\tPorts: ' in line]
+    want = {port: esc_bytes(name, keep_utf8=False, extra=b'/,()')
+            for name, port in HOSTILE.items()}
+    gsv = {}
+    if ck.check(len(lines) == 4 and len(ports_lines) == 1,
+                'hostile grep: %d lines, want header, Status, Ports, '
+                'trailer: %r' % (len(lines), lines)):
+        for item in ports_lines[0].split('\tPorts: ')[1].split(', '):
+            pm = PORT_RE.match(item)
+            if ck.check(pm, 'hostile grep: bad port item %r' % item):
+                gsv[int(pm.group(1))] = pm.group(3)
+    ck.check(gsv == want, 'hostile grep: services %r, want %r'
+             % (gsv, want))
+    netns.log('  hostile service names: escaped, every format intact')
+
+# --- 5. a scan stopped by a signal still leaves a whole document -----------
+
+for sig in (signal.SIGINT, signal.SIGTERM):
+    name = signal.Signals(sig).name
+    sub = os.path.join(tmp, 'stop-' + name)
+    os.mkdir(sub)
+    xpath = os.path.join(sub, 'stopped.xml')
+    gpath = os.path.join(sub, 'stopped.grep')
+    # 65535 probes at 5000/s: thirteen seconds, stopped after one.
+    argv = [trawl, '--states', 'all', '--rate', '5000', '-p', '1-65535',
+            '-o', 'xml:' + xpath, '-o', 'grep:' + gpath, '127.0.0.1']
+    netns.log('+ ' + ' '.join(argv))
+    p = subprocess.Popen(argv, cwd=sub, stdout=subprocess.PIPE,
+                         stderr=subprocess.PIPE)
+    time.sleep(1.0)
+    still = p.poll() is None
+    p.send_signal(sig)
+    try:
+        _, err = p.communicate(timeout=30)
+    except subprocess.TimeoutExpired:
+        p.kill()
+        _, err = p.communicate()
+        ck.check(False, '%s: trawl did not stop within 30 s' % name)
+        continue
+    ck.check(still and p.returncode == 128 + sig,
+             '%s: exit %r, want %d (and still running at the signal: %r)'
+             % (name, p.returncode, 128 + sig, still))
+    if xmllint(xpath, 'stopped by %s' % name, valid=False) and \
+            xmllint(xpath, 'stopped by %s' % name):
+        root, hx = read_xml(xpath, 'stopped')
+        fin = root.find('runstats/finished').attrib
+        n = len(hx.get('127.0.0.1', {}).get('ports', {}))
+        ck.check(fin.get('exit') == 'error' and fin.get('errormsg'),
+                 '%s: finished %r, want exit="error" with a message'
+                 % (name, fin))
+        ck.check(0 < n < 65535, '%s: %d ports in the stopped scan\'s XML'
+                 % (name, n))
+        netns.log('  stopped by %s after %d ports: valid document' %
+                  (name, n))
+    with open(gpath) as f:
+        glines = f.read().split('\n')
+    ck.check(len(glines) >= 3 and glines[-1] == '' and
+             TAIL_RE.match(glines[-2]) and
+             '# trawl was interrupted' in glines[-3],
+             '%s: grepable output does not end as a stopped scan: %r'
+             % (name, glines[-3:]))
+
+lst.close()
+shutil.rmtree(tmp, ignore_errors=True)
+ck.finish()
