@@ -539,7 +539,8 @@ walk_more(struct engine *e)
 		return true;
 	if (e->sink.refill == NULL || e->stopping)
 		return false;
-	r = e->sink.refill(e->sink.ctx, e->iter);
+	r = e->sink.refill(e->sink.ctx, e->iter, e->ceiling > e->inflight ?
+	    e->ceiling - e->inflight : 1);
 	e->waiting = r == SCAN_REFILL_WAIT;
 	return r == SCAN_REFILL_MORE && iter_remaining(e->iter) > 0;
 }

@@ -6,6 +6,8 @@
  * next one, so a slice is one iter_range).  An engine asks for a slice only
  * when its own has run out, so a thread slowed by silent hosts simply takes
  * fewer slices: the load balances itself, and no thread waits for another.
+ * A slice is never larger than what its engine can start at once, so no
+ * engine sits on positions it cannot start while another has room.
  *
  * What is finished.  Each engine reports the smallest group it still holds
  * (scan.h: done_below).  Every position not yet finished is either undealt
@@ -83,7 +85,7 @@ hub_done_below(const struct hub *h)
 }
 
 static enum scan_refill
-hub_refill(void *ctx, struct iter *it)
+hub_refill(void *ctx, struct iter *it, uint64_t want)
 {
 	struct hub_worker *w = ctx;
 	struct hub *h = w->hub;
@@ -91,10 +93,19 @@ hub_refill(void *ctx, struct iter *it)
 
 	pthread_mutex_lock(&h->lock);
 	if (h->cur < h->nranges) {
-		uint64_t left = h->ranges[h->cur].hi - h->next;
+		uint64_t left = h->ranges[h->cur].hi - h->next, n = h->slice;
 
+		/*
+		 * No more than the engine can start now: the rest of a big
+		 * slice would wait a whole timeout for its sockets while
+		 * another engine sits idle (a sweep of dropped ports).
+		 */
+		if (want < n)
+			n = want > 0 ? want : 1;
+		if (left < n)
+			n = left;
 		w->slice.lo = h->next;
-		w->slice.hi = h->next + (left < h->slice ? left : h->slice);
+		w->slice.hi = h->next + n;
 		h->next = w->slice.hi;
 		dealer_settle(h);
 		iter_init(it, h->plan, &w->slice, 1);
@@ -172,7 +183,9 @@ hub_new(const struct hub_config *cfg)
 		free(h);
 		return NULL;
 	}
-	memcpy(h->ranges, cfg->ranges, cfg->nranges * sizeof(*h->ranges));
+	if (cfg->nranges > 0)	/* a resumed scan may have nothing left */
+		memcpy(h->ranges, cfg->ranges,
+		    cfg->nranges * sizeof(*h->ranges));
 	h->nranges = cfg->nranges;
 	h->next = cfg->nranges > 0 ? cfg->ranges[0].lo : 0;
 	dealer_settle(h);

@@ -58,9 +58,11 @@ struct scan_sink {
 	 * The walk ran out: point it at more work (iter_init() on the next
 	 * ranges, in ascending order) and say so.  NULL: the first walk is
 	 * all there is.  This is how several engines share one walk, a
-	 * slice at a time.
+	 * slice at a time.  want: how many probes the engine could start
+	 * now; a slice much larger would sit idle in this engine while
+	 * another has sockets free.
 	 */
-	enum scan_refill (*refill)(void *ctx, struct iter *it);
+	enum scan_refill (*refill)(void *ctx, struct iter *it, uint64_t want);
 	void *ctx;
 };
 
