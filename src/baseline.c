@@ -966,11 +966,33 @@ fail:
 /* --- loading ------------------------------------------------------------ */
 
 struct reader {
-	int fd;
-	char *buf;		/* READ_CHUNK + 1: room for a final NUL */
-	size_t off, len;
+	int fd;			/* -1: read from src instead */
+	const char *src;
+	size_t srclen, srcoff;
+	char *buf;		/* cap + 1: room for a final NUL */
+	size_t cap, off, len;
 	bool eof;
 };
+
+/* Like read(), from the file or from memory. */
+static ssize_t
+reader_fill(struct reader *r, char *dst, size_t n)
+{
+	ssize_t k;
+
+	if (r->fd < 0) {
+		if (n > r->srclen - r->srcoff)
+			n = r->srclen - r->srcoff;
+		if (n > 0)
+			memcpy(dst, r->src + r->srcoff, n);
+		r->srcoff += n;
+		return (ssize_t)n;
+	}
+	do
+		k = read(r->fd, dst, n);
+	while (k < 0 && errno == EINTR);
+	return k;
+}
 
 /*
  * The next line, NUL-terminated in place, without its newline.  1, 0 at
@@ -1007,9 +1029,7 @@ next_line(struct reader *r, char **line, size_t *len)
 		memmove(r->buf, p, avail);
 		r->off = 0;
 		r->len = avail;
-		do
-			k = read(r->fd, r->buf + r->len, READ_CHUNK - r->len);
-		while (k < 0 && errno == EINTR);
+		k = reader_fill(r, r->buf + r->len, r->cap - r->len);
 		if (k < 0)
 			return -1;
 		if (k == 0)
@@ -1164,11 +1184,11 @@ load_header(char **words, int n, size_t lineno, uint64_t *fingerprint)
 	return NULL;
 }
 
-int
-baseline_load(const char *path, struct baseline **out, char *err,
+/* The lines of r into *out; 1, or -1 with a message naming path. */
+static int
+load(struct reader *r, const char *path, struct baseline **out, char *err,
     size_t errlen)
 {
-	struct reader r = { .fd = -1 };
 	struct baseline *b = NULL;
 	size_t lineno = 0, len;
 	char *line, *words[4];
@@ -1177,20 +1197,12 @@ baseline_load(const char *path, struct baseline **out, char *err,
 	bool end = false;
 	int rc = -1, got;
 
-	r.fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (r.fd < 0) {
-		if (errno == ENOENT)
-			return 0;
-		snprintf(err, errlen, "cannot read '%s': %s", path,
-		    strerror(errno));
-		return -1;
-	}
-	r.buf = malloc(READ_CHUNK + 1);
-	if (r.buf == NULL || (b = baseline_new(0)) == NULL) {
+	r->buf = malloc(r->cap + 1);
+	if (r->buf == NULL || (b = baseline_new(0)) == NULL) {
 		snprintf(err, errlen, "out of memory");
 		goto out;
 	}
-	while ((got = next_line(&r, &line, &len)) == 1) {
+	while ((got = next_line(r, &line, &len)) == 1) {
 		int n;
 
 		lineno++;
@@ -1239,7 +1251,40 @@ baseline_load(const char *path, struct baseline **out, char *err,
 	rc = 1;
 out:
 	baseline_free(b);
-	free(r.buf);
+	free(r->buf);
+	return rc;
+}
+
+int
+baseline_load(const char *path, struct baseline **out, char *err,
+    size_t errlen)
+{
+	struct reader r = { .fd = -1, .cap = READ_CHUNK };
+	int rc;
+
+	r.fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (r.fd < 0) {
+		if (errno == ENOENT)
+			return 0;
+		snprintf(err, errlen, "cannot read '%s': %s", path,
+		    strerror(errno));
+		return -1;
+	}
+	rc = load(&r, path, out, err, errlen);
 	close(r.fd);
 	return rc;
+}
+
+int
+baseline_parse_buf(const char *buf, size_t len, const char *name,
+    struct baseline **out, char *err, size_t errlen)
+{
+	/* A small text fits whole, with a byte to spare for the read that
+	 * meets its end; a larger one goes by READ_CHUNK, as a file does. */
+	struct reader r = {
+		.fd = -1, .src = buf, .srclen = len,
+		.cap = len < READ_CHUNK ? len + 1 : READ_CHUNK,
+	};
+
+	return load(&r, name, out, err, errlen) == 1 ? 0 : -1;
 }

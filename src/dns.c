@@ -138,6 +138,22 @@ dns_status_str(enum dns_status s)
 	return "?";
 }
 
+const char *
+dns_status_reason(enum dns_status s)
+{
+	switch (s) {
+	case DNS_RESOLVED:
+		return "resolved";
+	case DNS_NXDOMAIN:
+		return "nxdomain";
+	case DNS_NODATA:
+		return "no-address";
+	case DNS_FAILED:
+		break;
+	}
+	return "dns-error";
+}
+
 /* --- sockets and the timer ---------------------------------------------- */
 
 static void on_io(struct reactor_io *io, uint32_t revents);

@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/types.h>
 
 #include "trawl/lines.h"
 
@@ -21,20 +22,61 @@ trim(char *s)
 	return s;
 }
 
+/*
+ * A NUL inside a line would cut it short into something else (an address
+ * followed by junk that is never seen).  Spell each one out as the four
+ * characters \x00 instead: no target, exclusion or name may hold a
+ * backslash, so the line is refused, and the error shows what it held.
+ * Returns the line, reallocated when it had to grow, or NULL.
+ */
+static char *
+spell_nuls(char *line, size_t len, size_t *cap)
+{
+	size_t nuls = 0, j;
+	char *out;
+
+	for (size_t i = 0; i < len; i++)
+		nuls += line[i] == '\0';
+	if (nuls == 0)
+		return line;
+	if ((out = malloc(len + 3 * nuls + 1)) == NULL)
+		return NULL;
+	j = 0;
+	for (size_t i = 0; i < len; i++) {
+		if (line[i] == '\0') {
+			memcpy(out + j, "\\x00", 4);
+			j += 4;
+		} else {
+			out[j++] = line[i];
+		}
+	}
+	out[j] = '\0';
+	free(line);
+	*cap = len + 3 * nuls + 1;
+	return out;
+}
+
 int
 lines_each(const char *path, lines_fn *fn, void *ctx)
 {
 	FILE *f = strcmp(path, "-") == 0 ? stdin : fopen(path, "re");
 	char *line = NULL;
 	size_t cap = 0, lineno = 0;
+	ssize_t len;
 	int rc = 0, saved;
 
 	if (f == NULL)
 		return -1;
 	errno = 0;
-	while (getline(&line, &cap, f) != -1) {
-		char *s = trim(line);
+	while ((len = getline(&line, &cap, f)) != -1) {
+		char *s, *spelt = spell_nuls(line, (size_t)len, &cap);
 
+		if (spelt == NULL) {
+			rc = -1;
+			break;
+		}
+		line = spelt;
+		s = trim(line);
 		lineno++;
 		if (*s != '\0' && (rc = fn(ctx, path, lineno, s)) != 0)
 			break;

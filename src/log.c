@@ -21,6 +21,7 @@
 
 #include "trawl/log.h"
 #include "trawl/num.h"
+#include "trawl/textesc.h"
 
 /* Set once at start-up, before any thread exists. */
 static enum log_level log_level = LOG_LEVEL_INFO;
@@ -80,10 +81,40 @@ log_set_context(const char *where)
 	log_context = where;
 }
 
+/*
+ * Append s to line (n bytes used, room for 4 bytes per byte of s): messages
+ * quote what the user, a file or the network gave, and a control character
+ * must not reach the terminal raw (an escape sequence, C1 ones too) nor
+ * split the line in two for a log reader; a log stays valid UTF-8.
+ */
+static size_t
+log_escape(char *line, size_t n, const char *s)
+{
+	static const char hex[] = "0123456789abcdef";
+
+	while (*s != '\0') {
+		size_t len = textesc_printable(s);
+
+		if (len == 0) {
+			unsigned char c = (unsigned char)*s++;
+
+			line[n++] = '\\';
+			line[n++] = 'x';
+			line[n++] = hex[c >> 4];
+			line[n++] = hex[c & 15];
+		} else {
+			memcpy(line + n, s, len);
+			n += len;
+			s += len;
+		}
+	}
+	return n;
+}
+
 void
 log_msg(enum log_level level, const char *fmt, ...)
 {
-	char msg[1024], line[4200];
+	char msg[1024], ctx[257], line[32 + 4 * (sizeof(ctx) + sizeof(msg))];
 	va_list ap;
 	size_t n;
 
@@ -97,22 +128,13 @@ log_msg(enum log_level level, const char *fmt, ...)
 		    log_priority[level]);
 	else
 		n = (size_t)snprintf(line, sizeof(line), "trawl: ");
-	if (log_context != NULL)
-		n += (size_t)snprintf(line + n, sizeof(line) - n, "%.256s: ",
-		    log_context);
-	/*
-	 * Messages quote what the user, a file or the network gave: a
-	 * control character must not reach the terminal raw (an escape
-	 * sequence) nor split the line in two for a log reader.
-	 */
-	for (const unsigned char *p = (const unsigned char *)msg; *p != '\0';
-	    p++) {
-		if (*p < 0x20 || *p == 0x7f)
-			n += (size_t)snprintf(line + n, sizeof(line) - n,
-			    "\\x%02x", *p);
-		else
-			line[n++] = (char)*p;
+	if (log_context != NULL) {
+		(void)snprintf(ctx, sizeof(ctx), "%s", log_context);
+		n = log_escape(line, n, ctx);
+		line[n++] = ':';
+		line[n++] = ' ';
 	}
+	n = log_escape(line, n, msg);
 	line[n++] = '\n';
 	(void)!write(STDERR_FILENO, line, n);
 }

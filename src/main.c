@@ -236,19 +236,6 @@ struct names_run {
 	int oom;
 };
 
-static const char *
-unresolved_reason(enum dns_status s)
-{
-	switch (s) {
-	case DNS_NXDOMAIN:
-		return "nxdomain";
-	case DNS_NODATA:
-		return "no-address";
-	default:
-		return "dns-error";
-	}
-}
-
 static void
 dns_setup(const struct cli *c, struct dns_config *d)
 {
@@ -335,7 +322,7 @@ on_answer(void *ctx, const struct dns_answer *a)
 	}
 	u = &nr->unres[nr->nunres];
 	u->name = strdup(a->name);
-	u->why = unresolved_reason(a->status);
+	u->why = dns_status_reason(a->status);
 	if (u->name == NULL)
 		nr->oom = 1;
 	else
@@ -443,6 +430,18 @@ cmp_line(const void *a, const void *b)
 	return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
+/* After printing to stdout: EXIT_DONE, or EXIT_FAILED said on stderr. */
+static int
+stdout_done(void)
+{
+	errno = 0;
+	if (fflush(stdout) == 0 && !ferror(stdout))
+		return EXIT_DONE;
+	log_error("cannot write to standard output: %s",
+	    strerror(errno != 0 ? errno : EIO));
+	return EXIT_FAILED;
+}
+
 static int
 list_names(struct names_run *nr)
 {
@@ -450,8 +449,7 @@ list_names(struct names_run *nr)
 		qsort(nr->lines, nr->nlines, sizeof(*nr->lines), cmp_line);
 	for (size_t i = 0; i < nr->nlines; i++)
 		printf("%s\n", nr->lines[i]);
-	return fflush(stdout) == 0 && !ferror(stdout) ? EXIT_DONE :
-	    EXIT_FAILED;
+	return stdout_done();
 }
 
 static void
@@ -572,6 +570,22 @@ save_rest(struct work *w, const struct hub *h)
 	rc = resume_save(w->resume_path, &out);
 	free(out.ranges);
 	return rc;
+}
+
+/*
+ * Whether a stopped hub left work undone: a signal that came after the
+ * last probe stopped nothing.  When in doubt (no memory), it did.
+ */
+static bool
+work_left(const struct hub *h)
+{
+	struct iter_range *rest;
+	size_t n = hub_rest(h, &rest);
+
+	if (n == (size_t)-1)
+		return true;
+	free(rest);
+	return n > 0;
 }
 
 /* --- the scan ------------------------------------------------------------ */
@@ -866,7 +880,7 @@ scan(const struct cli *c, struct space *s, struct work *w,
 	};
 	struct out_stats st;
 	uint64_t start = reactor_clock();
-	bool live, growing = names_set_count(nr->names) > 0;
+	bool live, out_failed, growing = names_set_count(nr->names) > 0;
 	int rc, err, status;
 	char msg[512];
 
@@ -984,7 +998,8 @@ scan(const struct cli *c, struct space *s, struct work *w,
 			st.probes += st.count[i];
 	st.hosts = space_hosts(s);
 	st.elapsed_s = seconds_since(start);
-	st.interrupted = stop_signal != 0 || rc != 0;
+	st.interrupted = rc != 0 || (stop_signal != 0 && (growing ||
+	    work_left(h)));
 	collect_end(relay.col, &st);
 	/* An interrupted or failed run never replaces the baseline. */
 	if (!st.interrupted && status == EXIT_DONE && rc == 0 &&
@@ -993,7 +1008,12 @@ scan(const struct cli *c, struct space *s, struct work *w,
 	baseline_free(cmp.old);
 	baseline_free(cmp.now);
 
-	if (outputs_close(c, out, relay.col) != 0)
+	/*
+	 * Results that could not be written are lost, yet counted as done:
+	 * a resume file would skip them for good, so none is offered.
+	 */
+	out_failed = outputs_close(c, out, relay.col) != 0;
+	if (out_failed)
 		status = EXIT_FAILED;
 	if (rc == -2) {
 		log_error("cannot open connections: %s",
@@ -1013,7 +1033,7 @@ scan(const struct cli *c, struct space *s, struct work *w,
 		 */
 		log_warn("stopped; names were resolved during the scan, so it "
 		    "cannot be resumed: give --resume FILE from the start");
-	} else if (st.interrupted) {
+	} else if (st.interrupted && !out_failed) {
 		if (save_rest(w, h) != 0) {
 			log_error("cannot save the rest of the scan to '%s': %s",
 			    w->resume_path, strerror(errno));
@@ -1032,7 +1052,11 @@ scan(const struct cli *c, struct space *s, struct work *w,
 	namefeed_free(feed);
 	hub_free(h);
 	collect_free(relay.col);
-	if (status == EXIT_DONE && stop_signal != 0)
+	/*
+	 * A signal that came once every probe was done stopped nothing: the
+	 * outputs say "complete", and so does the exit status.
+	 */
+	if (status == EXIT_DONE && stop_signal != 0 && st.interrupted)
 		status = 128 + stop_signal;
 	return status;
 }
@@ -1117,7 +1141,7 @@ run(const struct cli *c)
 			printf(", shard %u/%u", w.state.shard_i,
 			    w.state.shard_n);
 		printf(w.resumed ? ", resumed)\n" : ")\n");
-		status = fflush(stdout) == 0 ? EXIT_DONE : EXIT_FAILED;
+		status = stdout_done();
 	}
 	if (status == GO_ON) {
 		limit = fdlimit_raise();
@@ -1175,7 +1199,8 @@ main(int argc, char **argv)
 	 */
 	if (getuid() != geteuid() || getgid() != getegid()) {
 		log_error("refusing to run set-uid or set-gid");
-		return EXIT_FAILED;
+		/* Nothing to flush; and no exit hooks run with privileges. */
+		_exit(EXIT_FAILED);
 	}
 	run_args = join_args(argc, argv);
 	switch (cli_parse(&c, argc, argv)) {
@@ -1183,7 +1208,7 @@ main(int argc, char **argv)
 		break;
 	case CLI_DONE:
 		cli_free(&c);
-		return fflush(stdout) == 0 ? EXIT_DONE : EXIT_FAILED;
+		return stdout_done();
 	case CLI_USAGE:
 		cli_free(&c);
 		return EXIT_USAGE;

@@ -117,19 +117,6 @@ record_unresolved(void *ctx, uint64_t *lo, uint64_t *hi)
 	return 0;
 }
 
-static const char *
-reason(enum dns_status s)
-{
-	switch (s) {
-	case DNS_NXDOMAIN:
-		return "nxdomain";
-	case DNS_NODATA:
-		return "no-address";
-	default:
-		return "dns-error";
-	}
-}
-
 static void
 on_answer(void *ctx, const struct dns_answer *a)
 {
@@ -140,7 +127,7 @@ on_answer(void *ctx, const struct dns_answer *a)
 		log_warn("cannot resolve '%s': %s", a->name,
 		    a->error != NULL ? a->error : dns_status_str(a->status));
 		f->why_name = a->name;
-		f->why = reason(a->status);
+		f->why = dns_status_reason(a->status);
 		(void)hub_grow(f->cfg.hub, record_unresolved, f);
 	} else {
 		f->st.resolved++;

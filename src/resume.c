@@ -23,6 +23,7 @@
 
 #include "trawl/num.h"
 #include "trawl/resume.h"
+#include "trawl/shard.h"
 
 static int
 cmp_range(const void *a, const void *b)
@@ -68,30 +69,38 @@ word_u64(const char *s, uint64_t *v)
 }
 
 int
-resume_load(const char *path, struct resume *r, char *err, size_t errlen)
+resume_parse_buf(const char *buf, size_t len, const char *name,
+    struct resume *r, char *err, size_t errlen)
 {
-	FILE *f = fopen(path, "re");
-	char *line = NULL;
-	size_t cap = 0, lineno = 0, rcap = 0;
+	/* A copy, its lines NUL-terminated in place: sscanf() wants strings. */
+	char *text = malloc(len + 1), *line, *nl, *stop;
+	size_t lineno = 0, rcap = 0;
 	int rc = -1, seen_end = 0, seen_head = 0, have = 0;
 
 	memset(r, 0, sizeof(*r));
-	if (f == NULL) {
-		if (errno == ENOENT)
-			return 0;
-		snprintf(err, errlen, "cannot read '%s': %s", path,
-		    strerror(errno));
+	if (text == NULL) {
+		snprintf(err, errlen, "out of memory");
 		return -1;
 	}
-	while (getline(&line, &cap, f) != -1) {
+	if (len > 0)
+		memcpy(text, buf, len);
+	text[len] = '\0';
+	stop = text + len;
+	/*
+	 * The last line may lack its newline.  A NUL byte ends what is read
+	 * of a line, as it did when the lines came from getline().
+	 */
+	for (line = text; line < stop; line = nl + 1) {
 		char key[32], a[32], b[32], extra[2];
 		uint64_t x, y;
 		int n;
 
+		if ((nl = memchr(line, '\n', (size_t)(stop - line))) == NULL)
+			nl = stop;
+		*nl = '\0';
 		lineno++;
-		line[strcspn(line, "\n")] = '\0';
 		if (seen_end) {
-			bad(err, errlen, path, lineno, "text after 'end'");
+			bad(err, errlen, name, lineno, "text after 'end'");
 			goto out;
 		}
 		n = sscanf(line, "%31s %31s %31s %1s", key, a, b, extra);
@@ -100,24 +109,26 @@ resume_load(const char *path, struct resume *r, char *err, size_t errlen)
 		if (!seen_head) {
 			if (strcmp(key, "trawl-resume") != 0 || n != 2 ||
 			    strcmp(a, "1") != 0) {
-				bad(err, errlen, path, lineno,
+				bad(err, errlen, name, lineno,
 				    "not a trawl resume file (version 1)");
 				goto out;
 			}
 			seen_head = 1;
 		} else if (strcmp(key, "fingerprint") == 0 && n == 2) {
-			char *end;
-
-			errno = 0;
-			r->fingerprint = strtoull(a, &end, 16);
-			if (*end != '\0' || errno != 0) {
-				bad(err, errlen, path, lineno, "fingerprint");
+			/*
+			 * Hex digits only, as written: strtoull() alone took
+			 * a sign and wrapped ("-1" was ffffffffffffffff).
+			 */
+			if (strlen(a) > 16 ||
+			    strspn(a, "0123456789abcdefABCDEF") != strlen(a)) {
+				bad(err, errlen, name, lineno, "fingerprint");
 				goto out;
 			}
+			r->fingerprint = strtoull(a, NULL, 16);
 			have |= 1;
 		} else if (strcmp(key, "seed") == 0 && n == 2) {
 			if (word_u64(a, &r->seed) != 0) {
-				bad(err, errlen, path, lineno, "seed");
+				bad(err, errlen, name, lineno, "seed");
 				goto out;
 			}
 			have |= 2;
@@ -127,26 +138,29 @@ resume_load(const char *path, struct resume *r, char *err, size_t errlen)
 			else if (strcmp(a, "sequential") == 0)
 				r->order = ITER_SEQUENTIAL;
 			else {
-				bad(err, errlen, path, lineno, "order");
+				bad(err, errlen, name, lineno, "order");
 				goto out;
 			}
 			have |= 4;
 		} else if (strcmp(key, "shard") == 0 && n == 2) {
-			unsigned si, sn;
+			char serr[128];
 
-			if (sscanf(a, "%u/%u%1s", &si, &sn, extra) != 2 ||
-			    si < 1 || si > sn) {
-				bad(err, errlen, path, lineno, "shard");
+			/*
+			 * As --shard reads it.  sscanf("%u") wrapped numbers
+			 * past 2^32 - 1 ("1/4294967297" was 1/1, the shard
+			 * of an unsharded scan) and took signs.
+			 */
+			if (shard_parse(a, &r->shard_i, &r->shard_n, serr,
+			    sizeof(serr)) != 0) {
+				bad(err, errlen, name, lineno, "shard");
 				goto out;
 			}
-			r->shard_i = si;
-			r->shard_n = sn;
 			have |= 8;
 		} else if (strcmp(key, "range") == 0 && n == 3) {
 			if (word_u64(a, &x) != 0 || word_u64(b, &y) != 0 ||
 			    x >= y || (r->nranges > 0 &&
 			    x < r->ranges[r->nranges - 1].hi)) {
-				bad(err, errlen, path, lineno, "range");
+				bad(err, errlen, name, lineno, "range");
 				goto out;
 			}
 			if (r->nranges == rcap) {
@@ -167,26 +181,82 @@ resume_load(const char *path, struct resume *r, char *err, size_t errlen)
 		} else if (strcmp(key, "end") == 0 && n == 1) {
 			seen_end = 1;
 		} else {
-			bad(err, errlen, path, lineno, "unknown line");
+			bad(err, errlen, name, lineno, "unknown line");
 			goto out;
 		}
 	}
-	if (ferror(f)) {
-		snprintf(err, errlen, "cannot read '%s': %s", path,
-		    strerror(errno));
-		goto out;
-	}
 	if (!seen_end || have != 15) {
-		bad(err, errlen, path, lineno, "truncated");
+		bad(err, errlen, name, lineno, "truncated");
 		goto out;
 	}
-	rc = 1;
+	rc = 0;
 out:
-	free(line);
-	fclose(f);
-	if (rc != 1)
+	free(text);
+	if (rc != 0)
 		resume_free(r);
 	return rc;
+}
+
+/* The whole of fd into *buf (caller frees), *len bytes.  0 or -1. */
+static int
+read_all(int fd, char **buf, size_t *len)
+{
+	size_t cap = 4096, n = 0;
+	char *p = malloc(cap), *np;
+	ssize_t k;
+
+	if (p == NULL)
+		return -1;
+	for (;;) {
+		if (n == cap) {
+			if ((np = realloc(p, cap * 2)) == NULL)
+				goto fail;
+			p = np;
+			cap *= 2;
+		}
+		k = read(fd, p + n, cap - n);
+		if (k < 0 && errno == EINTR)
+			continue;
+		if (k < 0)
+			goto fail;
+		if (k == 0)
+			break;
+		n += (size_t)k;
+	}
+	*buf = p;
+	*len = n;
+	return 0;
+fail:
+	free(p);
+	return -1;
+}
+
+int
+resume_load(const char *path, struct resume *r, char *err, size_t errlen)
+{
+	char *buf;
+	size_t len;
+	int fd, rc, saved;
+
+	memset(r, 0, sizeof(*r));
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0) {
+		if (errno == ENOENT)
+			return 0;
+		snprintf(err, errlen, "cannot read '%s': %s", path,
+		    strerror(errno));
+		return -1;
+	}
+	rc = read_all(fd, &buf, &len);
+	saved = errno;
+	close(fd);
+	if (rc != 0) {
+		snprintf(err, errlen, "cannot read '%s': %s", path,
+		    strerror(saved));
+		return -1;
+	}
+	rc = resume_parse_buf(buf, len, path, r, err, errlen);
+	free(buf);
+	return rc == 0 ? 1 : -1;
 }
 
 int

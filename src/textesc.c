@@ -81,6 +81,18 @@ utf8_decode(const unsigned char *p, uint32_t *cp)
 	return n;
 }
 
+size_t
+textesc_printable(const char *s)
+{
+	uint32_t cp;
+	size_t n = utf8_decode((const unsigned char *)s, &cp);
+
+	if (n == 0 || cp < 0x20 || (cp >= 0x7f && cp <= 0x9f) ||
+	    cp == 0xfffe || cp == 0xffff)
+		return 0;
+	return n;
+}
+
 void
 textesc_json(struct wbuf *w, const char *s)
 {

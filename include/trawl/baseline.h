@@ -54,6 +54,12 @@ size_t baseline_ports(const struct baseline *b);
  */
 int baseline_load(const char *path, struct baseline **out, char *err,
     size_t errlen);
+/*
+ * The same for len bytes of buf, name standing for the file in messages.
+ * Returns 0 with the baseline in *out, or -1 with a message in err.
+ */
+int baseline_parse_buf(const char *buf, size_t len, const char *name,
+    struct baseline **out, char *err, size_t errlen);
 
 /*
  * Replace path with b atomically: a temporary file in the same directory

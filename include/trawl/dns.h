@@ -123,6 +123,11 @@ int dns_submit(struct dns *d, const char *name, dns_result_fn *cb,
 size_t dns_pending(const struct dns *d);
 
 const char *dns_status_str(enum dns_status s);
+/*
+ * The reason word of an unresolved name in trawl's outputs: "nxdomain",
+ * "no-address" or "dns-error".
+ */
+const char *dns_status_reason(enum dns_status s);
 
 /*
  * Resolve n names with a private reactor and return when every callback

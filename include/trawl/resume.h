@@ -21,6 +21,13 @@ struct resume {
 };
 
 /*
+ * Parse len bytes of buf as a resume file into r; name is the file name for
+ * messages.  Returns 0, or -1 with a message "NAME:LINE: bad resume file:
+ * ..." in err and r holding no ranges.
+ */
+int resume_parse_buf(const char *buf, size_t len, const char *name,
+    struct resume *r, char *err, size_t errlen);
+/*
  * Load path into r.  Returns 1 when loaded, 0 when path does not exist, -1
  * with a message in err (unreadable or malformed file).
  */

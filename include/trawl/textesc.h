@@ -10,6 +10,13 @@
 
 struct wbuf;
 
+/*
+ * Length in bytes of the character at s when it can go to a terminal as
+ * is: valid UTF-8 and not a control (C0, DEL, C1) nor U+FFFE/U+FFFF.  0
+ * when its first byte must be escaped.
+ */
+size_t textesc_printable(const char *s);
+
 /* For people: printable ASCII as is, '\\' and everything else as \xNN. */
 void textesc_text(struct wbuf *w, const char *s);
 /*

@@ -16,6 +16,7 @@ Exit codes follow meson: 0 pass, 1 fail, 77 skip (with the reason printed),
 99 hard error (the harness itself could not do its job).
 """
 
+import collections
 import errno
 import ipaddress
 import json
@@ -32,12 +33,25 @@ import sys
 import threading
 import time
 
+import trawlwrap
+
 SKIP = 77
 HARD_ERROR = 99
 
 _ENV_OUTER = 'TRAWL_E2E_OUTER_NETNS'
 
 STATES = ('open', 'closed', 'filtered', 'unreachable')
+
+# TRAWL_WRAPPER (e.g. valgrind; see trawlwrap.py): trawl_path() then gives a
+# script that runs trawl under it.  SLOW scales waits that give trawl a
+# moment to get going.
+WRAPPED = trawlwrap.WRAPPED
+SLOW = trawlwrap.SLOW
+# For a trawl run where LeakSanitizer cannot work (under ptrace, set-uid):
+# the ASan build's leak check off, everything else as it is.
+NO_LSAN_ENV = dict(os.environ, ASAN_OPTIONS=(
+    os.environ.get('ASAN_OPTIONS', '') + ':detect_leaks=0').lstrip(':'))
+
 KEY_ORDER = ('ip', 'port', 'proto', 'state', 'host', 'service', 'rtt_ms',
              'reason')
 
@@ -212,7 +226,11 @@ class Listeners:
         self._ep = select.epoll()
         self._stop = False
         self._thread = None
+        self._names = {}
+        self._idle = 0
         self.pairs = set()
+        # (ip, port) -> connections accepted there (see settle()).
+        self.accepted = collections.Counter()
 
     def add(self, ip, port):
         """Listen on ip:port; the port (the one given, or the kernel's
@@ -230,6 +248,7 @@ class Listeners:
         self._ep.register(s.fileno(), select.EPOLLIN)
         self._socks[s.fileno()] = s
         port = s.getsockname()[1]
+        self._names[s.fileno()] = (canon(ip), port)
         if ip not in ('0.0.0.0', '::'):
             self.pairs.add((ip, port))
         return port
@@ -240,7 +259,10 @@ class Listeners:
 
     def _loop(self):
         while not self._stop:
-            for fd, _ in self._ep.poll(0.1):
+            events = self._ep.poll(0.1)
+            if not events:
+                self._idle += 1
+            for fd, _ in events:
                 s = self._socks.get(fd)
                 if s is None:
                     continue
@@ -252,6 +274,18 @@ class Listeners:
                     except OSError:
                         continue
                     c.close()
+                    self.accepted[self._names[fd]] += 1
+
+    def settle(self):
+        """Wait until every connection made so far was accepted (the
+        accept thread went idle twice); the counts in accepted."""
+        start = self._idle
+        deadline = time.monotonic() + 10
+        while self._idle < start + 2:
+            if time.monotonic() > deadline:
+                hard_error('listener thread does not settle')
+            time.sleep(0.02)
+        return collections.Counter(self.accepted)
 
     def close(self):
         self._stop = True
@@ -700,10 +734,17 @@ def seed_from_env(default):
     return s
 
 
-def trawl_path():
+def real_trawl_path():
+    """The program under test itself, never a wrapper script."""
     if len(sys.argv) < 2:
         hard_error('usage: %s PATH-TO-TRAWL' % sys.argv[0])
     p = os.path.abspath(sys.argv[1])
     if not os.access(p, os.X_OK):
         hard_error('%s is not an executable' % p)
     return p
+
+
+def trawl_path():
+    """What to run as trawl: the program, or a script that runs it under
+    TRAWL_WRAPPER (see trawlwrap.py)."""
+    return trawlwrap.wrap(real_trawl_path())

@@ -79,7 +79,10 @@ for what, limit, wrap in (
     if ck.check(len(clamp) == 1, 'want one "trawl: concurrency lowered to N '
                 '(open file limit %d)" line, stderr: %r' % (limit, r.err)):
         n, lim = int(clamp[0].group(1)), int(clamp[0].group(2))
-        ck.check(lim == limit, 'clamp names open file limit %d, want %d'
+        # Under valgrind (TRAWL_WRAPPER) the client sees a limit lowered by
+        # the descriptors valgrind keeps, and cannot raise its soft limit.
+        ck.check(lim == limit or (netns.WRAPPED and 32 <= lim <= limit),
+                 'clamp names open file limit %d, want %d'
                  ' (%s)' % (lim, limit, what))
         ck.check(1 <= n < lim, 'concurrency lowered to %d, not below the '
                  'limit %d' % (n, lim))
@@ -105,12 +108,21 @@ netns.log('(b) ground truth: %s' % truth_b.counts())
 truth_b.self_check()
 argv = [trawl, '-f', 'ndjson', '--states', 'all', '-t', '800', '--retries',
         '0', '-c', '1000', '-p', '26000-26499', '127.0.3.1-4']
-netns.log('+ %s  # open-file limit lowered to 40 after 0.2 s'
+netns.log('+ %s  # open-file limit lowered to 40 under it'
           % ' '.join(argv))
 t0 = time.monotonic()
 p = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                      text=True)
-time.sleep(0.2)
+# Once trawl holds many descriptors (0.2 s, or more when it starts slowly,
+# e.g. under valgrind), lower its limit under it.
+deadline = time.monotonic() + 0.2 + (5.0 if netns.WRAPPED else 0.0)
+while time.monotonic() < deadline:
+    try:
+        if len(os.listdir('/proc/%d/fd' % p.pid)) > 200:
+            break
+    except OSError:
+        break
+    time.sleep(0.01)
 try:
     nfd = len(os.listdir('/proc/%d/fd' % p.pid))
     resource.prlimit(p.pid, resource.RLIMIT_NOFILE, (40, 40))

@@ -196,14 +196,14 @@ def test_resume(c):
     # 153600 probes at 20000/s: about 7.7 s of scanning in all; the
     # interrupts below take at most 6 x 0.9 s of it.
     args = BASE + ['-o', out, '--resume', state, '-c', '200',
-                   '--rate', '20000']
+                   '--rate', 20000 // U.RATE_DIV]
     total = len(c.truth)
     sigs = [signal.SIGINT] * 6
     sigs[rng.randrange(1, 6)] = signal.SIGTERM
     c.lis.reset()
     interrupts = 0
     for k, sig in enumerate(sigs):
-        delay = rng.uniform(0.3, 0.9)
+        delay = rng.uniform(0.3, 0.9) + U.STARTUP
         p = U.start_trawl(c.binary, args, cwd=c.tmp)
         try:
             p.wait(delay)
@@ -283,11 +283,11 @@ def test_resume(c):
     sub = os.path.join(c.tmp, 'default-resume')
     os.mkdir(sub)
     args2 = ['-p', '1-100', '127.0.0.0/24', '--states', 'all', '-f', 'ndjson',
-             '-o', 'o.ndjson', '--rate', '10000']
+             '-o', 'o.ndjson', '--rate', 10000 // U.RATE_DIV]
     truth2 = U.space(HOSTS[:256], range(1, 101), c.open4)
     p = U.start_trawl(c.binary, args2, cwd=sub)
     try:
-        p.wait(0.5)
+        p.wait(0.5 + U.STARTUP)
         raise Fail('scan of 25600 probes at 10000/s finished within 0.5 s')
     except subprocess.TimeoutExpired:
         U.send_signal(p, signal.SIGINT)

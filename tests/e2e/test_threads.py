@@ -94,8 +94,9 @@ def test_resume(binary, tmp, truth, lis, rng):
             'all', '-f', 'ndjson', '-o', out, '--resume', state, '-c', '300']
     lis.reset()
     for k, n in enumerate((3, 1, 4, 2, 5)):
-        delay = rng.uniform(0.3, 0.8)
-        p = U.start_trawl(binary, args + ['-T', n, '--rate', '15000'],
+        delay = rng.uniform(0.3, 0.8) + U.STARTUP
+        p = U.start_trawl(binary, args + ['-T', n, '--rate',
+                                            15000 // U.RATE_DIV],
                           cwd=tmp)
         try:
             p.wait(delay)

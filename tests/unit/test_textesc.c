@@ -302,6 +302,35 @@ byte_out_at(const char *s, unsigned char lo, unsigned char hi,
 	return -1;
 }
 
+/* What a terminal may get as is: valid UTF-8 that is not a control. */
+START_TEST(printable)
+{
+	static const struct {
+		const char *s;
+		size_t len;
+	} cases[] = {
+		{ "a", 1 }, { "~", 1 }, { "\\", 1 }, { " ", 1 },
+		{ "\x1b[31m", 0 }, { "\n", 0 }, { "\t", 0 }, { "\x7f", 0 },
+		{ "\xc3\xbc", 2 },		/* u with diaeresis */
+		{ "\xc2\x9b", 0 },		/* CSI, a C1 control */
+		{ "\xc2\x85", 0 },		/* NEL */
+		{ "\xc2\xa0", 2 },		/* no-break space */
+		{ "\xe2\x82\xac", 3 },	/* euro sign */
+		{ "\xf0\x9f\x90\x9f", 4 },	/* a fish */
+		{ "\xff", 0 }, { "\xfe", 0 }, { "\xc0\xaf", 0 },	/* overlong */
+		{ "\xe0\x80\xaf", 0 }, { "\xed\xa0\x80", 0 },	/* surrogate */
+		{ "\xef\xbf\xbe", 0 }, { "\xef\xbf\xbf", 0 },
+		{ "\xc3", 0 },			/* cut short by the NUL */
+		{ "\xe2\x82", 0 }, { "\xf4\x90\x80\x80", 0 },
+	};
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
+		ck_assert_msg(textesc_printable(cases[i].s) == cases[i].len,
+		    "case %zu: %zu, want %zu", i,
+		    textesc_printable(cases[i].s), cases[i].len);
+}
+END_TEST
+
 START_TEST(xml_any_bytes)
 {
 	uint32_t seed = 0x9e3779b9u;
@@ -653,6 +682,7 @@ textesc_suite(void)
 	tcase_add_loop_test(tc, grep_table, 0,
 	    (int)(sizeof(grep_pairs) / sizeof(grep_pairs[0])));
 	tcase_add_test(tc, text_and_json);
+	tcase_add_test(tc, printable);
 	tcase_add_test(tc, xml_any_bytes);
 	tcase_add_test(tc, csv_any_bytes);
 	tcase_add_test(tc, grep_any_bytes);

@@ -1,0 +1,103 @@
+/*
+ * resume_parse_buf(): resume files.  An accepted one has every field, a
+ * shard that --shard takes and ascending, disjoint, non-empty ranges, which
+ * resume_normalize() keeps as they are but for joining neighbours; saved
+ * and loaded again it is the same resume.
+ */
+#include <unistd.h>
+
+#include "trawl/resume.h"
+#include "trawl/shard.h"
+
+#include "fuzz.h"
+
+#define NAME "fuzz.resume"
+
+static void
+check_ranges(const struct resume *r)
+{
+	struct iter_range *copy;
+	uint64_t sum = 0, nsum = 0;
+	size_t n;
+
+	for (size_t i = 0; i < r->nranges; i++) {
+		FUZZ_CHECK(r->ranges[i].lo < r->ranges[i].hi);
+		FUZZ_CHECK(i == 0 || r->ranges[i].lo >= r->ranges[i - 1].hi);
+		sum += r->ranges[i].hi - r->ranges[i].lo;
+	}
+	if (r->nranges == 0)
+		return;
+	copy = malloc(r->nranges * sizeof(*copy));
+	FUZZ_CHECK(copy != NULL);
+	memcpy(copy, r->ranges, r->nranges * sizeof(*copy));
+	n = resume_normalize(copy, r->nranges);
+	FUZZ_CHECK(n >= 1 && n <= r->nranges);
+	for (size_t i = 0; i < n; i++) {
+		FUZZ_CHECK(copy[i].lo < copy[i].hi);
+		FUZZ_CHECK(i == 0 || copy[i].lo > copy[i - 1].hi);
+		nsum += copy[i].hi - copy[i].lo;
+	}
+	FUZZ_CHECK(nsum == sum);
+	free(copy);
+}
+
+/* A shard that --shard could have given: no other run wrote it. */
+static void
+check_shard(const struct resume *r)
+{
+	char text[32], err[256];
+	unsigned i, n;
+
+	snprintf(text, sizeof(text), "%u/%u", r->shard_i, r->shard_n);
+	FUZZ_CHECK(shard_parse(text, &i, &n, err, sizeof(err)) == 0);
+	FUZZ_CHECK(i == r->shard_i && n == r->shard_n);
+}
+
+/* Through a real file: resume_save() and resume_load(). */
+static void
+round_trip(const struct resume *r)
+{
+	char path[64], err[512] = "";
+	struct resume back;
+
+	snprintf(path, sizeof(path), "/tmp/trawl-fuzz-resume-%ld",
+	    (long)getpid());
+	FUZZ_CHECK(resume_save(path, r) == 0);
+	if (resume_load(path, &back, err, sizeof(err)) != 1) {
+		fprintf(stderr, "saved, refused: %s\n", err);
+		FUZZ_CHECK(!"saved, refused");
+	}
+	unlink(path);
+	FUZZ_CHECK(back.fingerprint == r->fingerprint);
+	FUZZ_CHECK(back.seed == r->seed && back.order == r->order);
+	FUZZ_CHECK(back.shard_i == r->shard_i && back.shard_n == r->shard_n);
+	FUZZ_CHECK(back.nranges == r->nranges);
+	for (size_t i = 0; i < r->nranges; i++)
+		FUZZ_CHECK(back.ranges[i].lo == r->ranges[i].lo &&
+		    back.ranges[i].hi == r->ranges[i].hi);
+	resume_free(&back);
+}
+
+int
+LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	char *buf = fuzz_copy(data, size);
+	char err[512] = "";
+	struct resume r;
+
+	if (resume_parse_buf(buf, size, NAME, &r, err, sizeof(err)) == 0) {
+		FUZZ_CHECK(r.order == ITER_RANDOM ||
+		    r.order == ITER_SEQUENTIAL);
+		check_shard(&r);
+		check_ranges(&r);
+		round_trip(&r);
+		resume_free(&r);
+	} else {
+		fuzz_check_err(err, sizeof(err));
+		FUZZ_CHECK(strncmp(err, NAME ":", strlen(NAME ":")) == 0 ||
+		    strcmp(err, "out of memory") == 0);
+		FUZZ_CHECK(r.ranges == NULL && r.nranges == 0);
+	}
+	free(buf);
+	return 0;
+}

@@ -1,0 +1,174 @@
+/*
+ * Resume files: what resume_save() writes loads back the same, a missing
+ * file is "nothing to resume", and every damaged or hand-made oddity is
+ * refused with its line -- numbers above all, which once wrapped silently.
+ */
+#include <check.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "trawl/resume.h"
+
+#define HEAD "trawl-resume 1\nfingerprint 9a3c5e0d12ab34cd\nseed 1234\n" \
+	"order random\n"
+
+/* Parse a literal (sizeof - 1 keeps embedded NULs); 0 or -1. */
+#define PARSE(lit, r, err) \
+	resume_parse_buf((lit), sizeof(lit) - 1, "t.resume", (r), (err), \
+	    sizeof(err))
+
+START_TEST(parse)
+{
+	static const char text[] = HEAD "shard 2/3\nrange 0 1000\n"
+	    "range 1000 1001\nrange 5000 18446744073709551615\nend\n";
+	struct resume r;
+	char err[256] = "";
+
+	ck_assert_msg(PARSE(text, &r, err) == 0, "refused: %s", err);
+	ck_assert_uint_eq(r.fingerprint, 0x9a3c5e0d12ab34cdULL);
+	ck_assert_uint_eq(r.seed, 1234);
+	ck_assert_int_eq(r.order, ITER_RANDOM);
+	ck_assert_uint_eq(r.shard_i, 2);
+	ck_assert_uint_eq(r.shard_n, 3);
+	ck_assert_uint_eq(r.nranges, 3);
+	ck_assert_uint_eq(r.ranges[1].lo, 1000);
+	ck_assert_uint_eq(r.ranges[2].hi, UINT64_MAX);
+	resume_free(&r);
+}
+END_TEST
+
+START_TEST(line_endings)
+{
+	/* CRLF, blank lines, tabs, no final newline; a NUL ends a line. */
+	static const char text[] = "\r\ntrawl-resume 1\r\n\n\tfingerprint "
+	    "ff\0junk\nseed 7\norder sequential\nshard 1/1\nend";
+	struct resume r;
+	char err[256] = "";
+
+	ck_assert_msg(PARSE(text, &r, err) == 0, "refused: %s", err);
+	ck_assert_uint_eq(r.fingerprint, 0xff);
+	ck_assert_int_eq(r.order, ITER_SEQUENTIAL);
+	ck_assert_uint_eq(r.nranges, 0);
+	resume_free(&r);
+}
+END_TEST
+
+struct bad_case {
+	const char *text;
+	const char *want;
+};
+
+static const struct bad_case bads[] = {
+	{ "", "t.resume:0: bad resume file: truncated" },
+	{ "trawl-resume 2\n", "t.resume:1: bad resume file: not a trawl "
+	    "resume file (version 1)" },
+	{ HEAD "shard 1/1\n", "t.resume:5: bad resume file: truncated" },
+	{ HEAD "end\n", "t.resume:5: bad resume file: truncated" },
+	{ HEAD "shard 1/1\nend\nrange 0 1\n",
+	    "t.resume:7: bad resume file: text after 'end'" },
+	{ HEAD "shard 1/1\nrange 5 5\nend\n",
+	    "t.resume:6: bad resume file: range" },
+	{ HEAD "shard 1/1\nrange 9 10\nrange 0 5\nend\n",
+	    "t.resume:7: bad resume file: range" },
+	{ HEAD "shard 1/1\nrange 0 18446744073709551616\nend\n",
+	    "t.resume:6: bad resume file: range" },
+	{ HEAD "shard 1/1\nrange 0\nend\n",
+	    "t.resume:6: bad resume file: unknown line" },
+	{ HEAD "shard 0/1\nend\n", "t.resume:5: bad resume file: shard" },
+	{ HEAD "shard 3/2\nend\n", "t.resume:5: bad resume file: shard" },
+	{ HEAD "shard 1/2x\nend\n", "t.resume:5: bad resume file: shard" },
+	/* sscanf("%u") read these as 1/1 and 1/4294967295. */
+	{ HEAD "shard 1/4294967297\nend\n",
+	    "t.resume:5: bad resume file: shard" },
+	{ HEAD "shard 1/-1\nend\n", "t.resume:5: bad resume file: shard" },
+	{ HEAD "shard +1/2\nend\n", "t.resume:5: bad resume file: shard" },
+	/* strtoull() read these as ffffffffffffffff, 1f and 1. */
+	{ "trawl-resume 1\nfingerprint -1\n",
+	    "t.resume:2: bad resume file: fingerprint" },
+	{ "trawl-resume 1\nfingerprint 0x1f\n",
+	    "t.resume:2: bad resume file: fingerprint" },
+	{ "trawl-resume 1\nfingerprint 00000000000000001\n",
+	    "t.resume:2: bad resume file: fingerprint" },
+	{ "trawl-resume 1\nseed -1\n", "t.resume:2: bad resume file: seed" },
+	{ "trawl-resume 1\norder shuffled\n",
+	    "t.resume:2: bad resume file: order" },
+};
+
+START_TEST(refused)
+{
+	const struct bad_case *c = &bads[_i];
+	struct resume r;
+	char err[256] = "";
+
+	ck_assert_int_eq(resume_parse_buf(c->text, strlen(c->text),
+	    "t.resume", &r, err, sizeof(err)), -1);
+	ck_assert_str_eq(err, c->want);
+	ck_assert_ptr_null(r.ranges);
+	ck_assert_uint_eq(r.nranges, 0);
+}
+END_TEST
+
+START_TEST(save_and_load)
+{
+	struct iter_range ranges[] = { { 3, 9 }, { 10, 11 }, { 40, 400 } };
+	struct resume w = {
+		.fingerprint = 0x0123456789abcdefULL,
+		.seed = UINT64_MAX,
+		.order = ITER_SEQUENTIAL,
+		.shard_i = 7,
+		.shard_n = 1000000,
+		.ranges = ranges,
+		.nranges = 3,
+	}, r;
+	char dir[] = "/tmp/trawl-resume-XXXXXX", path[64], err[256] = "";
+
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/r", dir);
+	ck_assert_int_eq(resume_load(path, &r, err, sizeof(err)), 0);
+	ck_assert_int_eq(resume_save(path, &w), 0);
+	ck_assert_msg(resume_load(path, &r, err, sizeof(err)) == 1,
+	    "refused: %s", err);
+	ck_assert_uint_eq(r.fingerprint, w.fingerprint);
+	ck_assert_uint_eq(r.seed, w.seed);
+	ck_assert_int_eq(r.order, w.order);
+	ck_assert_uint_eq(r.shard_i, 7);
+	ck_assert_uint_eq(r.shard_n, 1000000);
+	ck_assert_uint_eq(r.nranges, 3);
+	ck_assert_mem_eq(r.ranges, ranges, sizeof(ranges));
+	resume_free(&r);
+	unlink(path);
+	ck_assert_int_eq(rmdir(dir), 0);
+
+	/* Not readable as a file at all: an error, not "missing". */
+	ck_assert_int_eq(resume_load("/", &r, err, sizeof(err)), -1);
+	ck_assert_str_eq(err, "cannot read '/': Is a directory");
+}
+END_TEST
+
+static Suite *
+resume_suite(void)
+{
+	Suite *s = suite_create("resume");
+	TCase *tc = tcase_create("core");
+
+	tcase_add_test(tc, parse);
+	tcase_add_test(tc, line_endings);
+	tcase_add_loop_test(tc, refused, 0, sizeof(bads) / sizeof(bads[0]));
+	tcase_add_test(tc, save_and_load);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+int
+main(void)
+{
+	SRunner *sr = srunner_create(resume_suite());
+	int failed;
+
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+}
