@@ -110,6 +110,35 @@ argv = [trawl, '-f', 'ndjson', '--states', 'all', '-t', '800', '--retries',
         '0', '-c', '1000', '-p', '26000-26499', '127.0.3.1-4']
 netns.log('+ %s  # open-file limit lowered to 40 under it'
           % ' '.join(argv))
+
+
+def lower_nofile(pid, n):
+    """prlimit(2) on pid.  When trawl runs as another user (meson test
+    --setup=nobody) and this process lacks CAP_SYS_RESOURCE, a child that
+    has become that user does it: lowering one's own limits needs no
+    privilege."""
+    try:
+        resource.prlimit(pid, resource.RLIMIT_NOFILE, (n, n))
+        return
+    except PermissionError:
+        with open('/proc/%d/status' % pid) as f:
+            ids = {l.split(':')[0]: int(l.split()[1]) for l in f
+                   if l.startswith(('Uid:', 'Gid:'))}
+    child = os.fork()
+    if child == 0:
+        code = 1
+        try:
+            os.setgid(ids['Gid'])
+            os.setuid(ids['Uid'])
+            resource.prlimit(pid, resource.RLIMIT_NOFILE, (n, n))
+            code = 0
+        finally:
+            os._exit(code)
+    _, status = os.waitpid(child, 0)
+    if os.waitstatus_to_exitcode(status) != 0:
+        raise PermissionError('prlimit as uid %d failed' % ids['Uid'])
+
+
 t0 = time.monotonic()
 p = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                      text=True)
@@ -125,7 +154,7 @@ while time.monotonic() < deadline:
     time.sleep(0.01)
 try:
     nfd = len(os.listdir('/proc/%d/fd' % p.pid))
-    resource.prlimit(p.pid, resource.RLIMIT_NOFILE, (40, 40))
+    lower_nofile(p.pid, 40)
     netns.log('  limit lowered to 40 while trawl held %d descriptors' % nfd)
 except (OSError, ProcessLookupError) as e:
     nfd = None

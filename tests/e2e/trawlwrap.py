@@ -43,6 +43,22 @@ _dir = None
 _logdir = None
 _made = {}
 
+# Under a wrapper that drops privileges (meson test --setup=nobody: setpriv
+# to nobody), trawl must read what the test wrote and write where the test
+# reads: the test's files and temporary directories are open to everyone.
+# trawl's own access is what is tested, not the test's.
+DROPS_PRIVILEGES = WRAPPED and os.path.basename(argv()[0]) == 'setpriv'
+if DROPS_PRIVILEGES:
+    os.umask(0)
+    _mkdtemp = tempfile.mkdtemp
+
+    def _open_mkdtemp(*args, **kwargs):
+        d = _mkdtemp(*args, **kwargs)
+        os.chmod(d, 0o777)
+        return d
+
+    tempfile.mkdtemp = _open_mkdtemp
+
 
 def _setup():
     global _dir, _logdir
@@ -75,6 +91,8 @@ def wrap(path):
             w.append('--log-file=%s/vg.%%p.log' % _logdir)
         if not any(a.startswith('--error-markers') for a in w):
             w.append('--error-markers=%s,%s' % (_BEGIN, _END))
+    if DROPS_PRIVILEGES:
+        _check_unprivileged(w)
     script = os.path.join(sub, os.path.basename(path))
     with open(script, 'w') as f:
         f.write('#!/bin/sh\nexec %s %s "$@"\n'
@@ -84,6 +102,23 @@ def wrap(path):
     print('running %s under: %s' % (os.path.basename(path), shlex.join(w)),
           flush=True)
     return script
+
+
+def _check_unprivileged(w):
+    """The premise of --setup=nobody: what the wrapper runs has no root
+    and no capability.  If not, every test would pass for nothing."""
+    import subprocess
+    r = subprocess.run(w + ['/bin/sh', '-c', 'id -u; grep ^CapEff: '
+                            '/proc/self/status'],
+                       capture_output=True, text=True)
+    lines = r.stdout.split()
+    if r.returncode != 0 or len(lines) != 3 or lines[0] == '0' or \
+            int(lines[2], 16) != 0:
+        print('FAIL: %s does not drop privileges: exit %d, %r %r'
+              % (shlex.join(w), r.returncode, r.stdout, r.stderr),
+              flush=True)
+        os._exit(1)
+    print('trawl runs as uid %s with no capability' % lines[0], flush=True)
 
 
 def _errors(text):
