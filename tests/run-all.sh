@@ -1,8 +1,8 @@
 #!/bin/sh
 # Build trawl twice (plain, and with AddressSanitizer + UndefinedBehavior-
 # Sanitizer), both with -Werror, and run the whole test suite in each; in
-# the plain build also the end-to-end tests as nobody, and a share of the
-# suite under valgrind.
+# the plain build the end-to-end tests run trawl as nobody, and a share of
+# the suite runs under valgrind too.
 # End-to-end tests create private network namespaces: run as root, or
 # they skip (exit 77) and say why.
 set -eu
@@ -11,10 +11,9 @@ cd "$(dirname "$0")/.."
 meson setup --reconfigure -Dwerror=true build >/dev/null 2>&1 ||
 	meson setup -Dwerror=true build
 ninja -C build
-meson test -C build --print-errorlogs
-# The end-to-end tests again, every trawl run as nobody with no capability:
-# the results must not need privilege.
-meson test -C build --setup=nobody --suite e2e --print-errorlogs
+# Here every trawl the end-to-end tests start runs as nobody with no
+# capability (the results must not need privilege); as root in build-asan.
+meson test -C build --setup=nobody --print-errorlogs
 # A share of the suite under valgrind's memcheck (all of it: meson test -C
 # build --setup=valgrind, some 8 minutes on 2 CPUs).
 meson test -C build --setup=valgrind --suite unit --print-errorlogs
