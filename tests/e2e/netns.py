@@ -748,3 +748,33 @@ def trawl_path():
     """What to run as trawl: the program, or a script that runs it under
     TRAWL_WRAPPER (see trawlwrap.py)."""
     return trawlwrap.wrap(real_trawl_path())
+
+
+def esc_bytes(b, keep_utf8=True, extra=b'', backslash=True):
+    """The C escapers' rule: valid UTF-8 kept (with keep_utf8), but
+    controls, DEL, C1, U+FFFE, U+FFFF, backslash (with backslash: the
+    output formats; log lines keep it) and the bytes of extra as \\xNN,
+    and invalid UTF-8 too, byte by byte."""
+    out, i = [], 0
+    while i < len(b):
+        c = b[i]
+        n = (1 if c < 0x80 else 2 if 0xc2 <= c <= 0xdf else
+             3 if 0xe0 <= c <= 0xef else 4 if 0xf0 <= c <= 0xf4 else 0)
+        try:
+            ch = b[i:i + n].decode('utf-8') if n else ''
+        except UnicodeDecodeError:
+            ch = ''
+        if len(ch) != 1:
+            out.append('\\x%02x' % c)
+            i += 1
+            continue
+        cp = ord(ch)
+        if (cp < 0x20 or 0x7f <= cp <= 0x9f or cp in (0xfffe, 0xffff) or
+                (backslash and ch == '\\') or
+                (cp < 0x80 and bytes([cp]) in extra) or
+                (cp >= 0x80 and not keep_utf8)):
+            out.append(''.join('\\x%02x' % x for x in b[i:i + n]))
+        else:
+            out.append(ch)
+        i += n
+    return ''.join(out)

@@ -538,32 +538,6 @@ else:
 # --- 4. hostile service names ------------------------------------------------
 
 
-def esc_bytes(b, keep_utf8=True, extra=b''):
-    """The C escapers' rule: valid UTF-8 kept (with keep_utf8), but
-    controls, DEL, C1, U+FFFE, U+FFFF, backslash and the bytes of extra as
-    \\xNN, and invalid UTF-8 too, byte by byte."""
-    out, i = [], 0
-    while i < len(b):
-        c = b[i]
-        n = (1 if c < 0x80 else 2 if 0xc2 <= c <= 0xdf else
-             3 if 0xe0 <= c <= 0xef else 4 if 0xf0 <= c <= 0xf4 else 0)
-        try:
-            ch = b[i:i + n].decode('utf-8') if n else ''
-        except UnicodeDecodeError:
-            ch = ''
-        if len(ch) != 1:
-            out.append('\\x%02x' % c)
-            i += 1
-            continue
-        cp = ord(ch)
-        if (cp < 0x20 or 0x7f <= cp <= 0x9f or cp in (0xfffe, 0xffff) or
-                ch == '\\' or (cp < 0x80 and bytes([cp]) in extra) or
-                (cp >= 0x80 and not keep_utf8)):
-            out.append(''.join('\\x%02x' % x for x in b[i:i + n]))
-        else:
-            out.append(ch)
-        i += n
-    return ''.join(out)
 
 
 HOSTILE = {
@@ -602,19 +576,19 @@ else:
         _, hx = read_xml(files['xml'], 'hostile xml')
         svcs = {p: v[3] for p, v in hx.get('127.0.0.1', {}).get(
             'ports', {}).items()}
-        want = {port: esc_bytes(name) for name, port in HOSTILE.items()}
+        want = {port: netns.esc_bytes(name) for name, port in HOSTILE.items()}
         ck.check(svcs == want, 'hostile xml: services read back %r, want '
                  '%r' % (svcs, want))
     rows = list(csv.reader(io.StringIO(got['csv'].decode('utf-8'),
                                        newline='')))
     svcs = {int(row[1]): row[5] for row in rows[1:]}
-    want = {port: esc_bytes(name) for name, port in HOSTILE.items()}
+    want = {port: netns.esc_bytes(name) for name, port in HOSTILE.items()}
     ck.check(len(rows) == 1 + len(HOSTILE) and svcs == want,
              'hostile csv: %d rows, services %r, want %r'
              % (len(rows), svcs, want))
     lines = got['grep'].decode('ascii', 'replace').split('\n')[:-1]
     ports_lines = [line for line in lines if '\tPorts: ' in line]
-    want = {port: esc_bytes(name, keep_utf8=False, extra=b'/,()')
+    want = {port: netns.esc_bytes(name, keep_utf8=False, extra=b'/,()')
             for name, port in HOSTILE.items()}
     gsv = {}
     if ck.check(len(lines) == 4 and len(ports_lines) == 1,

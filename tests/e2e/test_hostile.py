@@ -79,28 +79,10 @@ def raw_problems(data, allow_tab=False, crlf=False):
 
 
 def esc(b):
-    """How the bad bytes of a word must look: each byte that is a control
-    character (C0, DEL; the bytes of a C1 character) or part of invalid
-    UTF-8 as \\xNN."""
-    out, i = [], 0
-    while i < len(b):
-        c = b[i]
-        n = (1 if c < 0x80 else 2 if 0xc2 <= c <= 0xdf else
-             3 if 0xe0 <= c <= 0xef else 4 if 0xf0 <= c <= 0xf4 else 0)
-        try:
-            ch = b[i:i + n].decode('utf-8') if n else ''
-        except UnicodeDecodeError:
-            ch = ''
-        if len(ch) != 1:
-            out.append('\\x%02x' % c)
-            i += 1
-            continue
-        if RAW_CTRL.match(ch) or ch in '\t\n':
-            out.append(''.join('\\x%02x' % x for x in b[i:i + n]))
-        else:
-            out.append(ch)
-        i += n
-    return ''.join(out)
+    """How the bad bytes of a word must look in a log line: each byte that
+    is a control character (C0, DEL; the bytes of a C1 character) or part
+    of invalid UTF-8 as \\xNN."""
+    return netns.esc_bytes(b, backslash=False)
 
 
 def check_stderr(err, what):
