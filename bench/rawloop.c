@@ -1,7 +1,7 @@
 /*
- * rawloop: the kernel's floor for a connect scan, for bench/run.
+ * rawloop: the floor of the usual connect scan, for bench/run.
  *
- * Only what every connect scanner has to do: socket(), a non-blocking
+ * Only what a connect scanner does the usual way: socket(), a non-blocking
  * connect(), epoll until the connect is decided or its deadline passes,
  * close().  No retries, no random order, no rate, no output formatting
  * beyond one line per open port.  Whatever a real scanner spends on top of

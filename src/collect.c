@@ -49,7 +49,8 @@ struct collect {
 	struct record **batch;		/* hosts being emitted */
 	size_t bcap;
 
-	struct service *services;	/* by port, looked up once */
+	struct service *services;	/* by port, read once */
+	bool services_read;
 
 	struct {
 		const struct out_format *fmt;
@@ -210,19 +211,40 @@ collect_set_run(struct collect *c, const struct out_run *run)
 	c->run = run;
 }
 
+/*
+ * The services database, read whole the first time a name is needed:
+ * getservbyport() reads /etc/services from the top at every call, which
+ * made a scan that reports every port spend most of its time there.  The
+ * first entry for a port wins, as with getservbyport().
+ */
+static void
+services_read(struct collect *c)
+{
+	struct servent *se;
+
+	c->services_read = true;
+	setservent(1);
+	while ((se = getservent()) != NULL) {
+		struct service *s;
+
+		if (se->s_proto == NULL || strcmp(se->s_proto, "tcp") != 0 ||
+		    se->s_name == NULL)
+			continue;
+		s = &c->services[ntohs((uint16_t)se->s_port)];
+		if (!s->known) {
+			s->known = 1;
+			s->name = strdup(se->s_name);
+		}
+	}
+	endservent();
+}
+
 static const char *
 service_name(struct collect *c, uint16_t port)
 {
-	struct service *s = &c->services[port];
-
-	if (!s->known) {
-		struct servent *se = getservbyport(htons(port), "tcp");
-
-		s->known = 1;
-		if (se != NULL && se->s_name != NULL)
-			s->name = strdup(se->s_name);
-	}
-	return s->name;
+	if (!c->services_read)
+		services_read(c);
+	return c->services[port].name;
 }
 
 static int

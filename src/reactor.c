@@ -127,6 +127,13 @@ reactor_io_forget(struct reactor_io *io)
 }
 
 void
+reactor_io_renew(struct reactor *r, struct reactor_io *io, uint32_t events)
+{
+	io->events = events;
+	io->round = r->round;
+}
+
+void
 reactor_timer_init(struct reactor_timer *t, reactor_timer_fn *fn)
 {
 	heap_node_init(&t->node);

@@ -55,6 +55,13 @@ int reactor_io_del(struct reactor *r, struct reactor_io *io);
  * the descriptor next: close() takes it out of the epoll set.
  */
 void reactor_io_forget(struct reactor_io *io);
+/*
+ * Take io up again after reactor_io_forget() when its descriptor was not
+ * closed and is still registered with events: a new life for the same
+ * owner, without a system call.  Events gathered before are not delivered.
+ */
+void reactor_io_renew(struct reactor *r, struct reactor_io *io,
+    uint32_t events);
 
 void reactor_timer_init(struct reactor_timer *t, reactor_timer_fn *fn);
 /* Arm (or re-arm) t to fire at deadline, in reactor_clock() nanoseconds. */
