@@ -26,7 +26,6 @@ struct record {
 
 struct service {
 	char *name;
-	int known;
 };
 
 struct collect {
@@ -231,10 +230,8 @@ services_read(struct collect *c)
 		    se->s_name == NULL)
 			continue;
 		s = &c->services[ntohs((uint16_t)se->s_port)];
-		if (!s->known) {
-			s->known = 1;
+		if (s->name == NULL)
 			s->name = strdup(se->s_name);
-		}
 	}
 	endservent();
 }

@@ -503,17 +503,15 @@ probe_start(struct engine *e, struct probe *p)
 	enum state st;
 	enum state_verdict v;
 	bool fresh = false;
-	int fd, err;
+	int fd, err, added = 0;
 
 	p->start = reactor_now(e->reactor);
-	if (p->spare && p->family == to.ss_family) {
+	if (p->spare && p->family == to.ss_family &&
+	    (err = reconnect(p->io.fd, &to, len)) != -1) {
 		p->spare = false;
 		fd = p->io.fd;
 		e->counters.attempts++;
-		err = reconnect(fd, &to, len);
-		if (err != -1)
-			goto connected;
-		close(fd);
+		goto connected;
 	}
 	spare_drop(p);
 	p->family = (uint8_t)to.ss_family;
@@ -544,10 +542,13 @@ connected:
 		e->last_start = p->start;
 		return true;
 	}
-	if ((fresh ? reactor_io_add(e->reactor, &p->io, fd, EPOLLOUT,
-	    probe_on_io) : (reactor_io_renew(e->reactor, &p->io, EPOLLOUT),
-	    0)) != 0 ||
-	    reactor_timer_start(e->reactor, &p->timer,
+	/* A reused socket is still in the epoll set, with the same mask. */
+	if (fresh)
+		added = reactor_io_add(e->reactor, &p->io, fd, EPOLLOUT,
+		    probe_on_io);
+	else
+		reactor_io_renew(e->reactor, &p->io, EPOLLOUT);
+	if (added != 0 || reactor_timer_start(e->reactor, &p->timer,
 	    p->start + e->timeout_ns) != 0) {
 		/* epoll or the heap ran out of memory: a shortage too. */
 		err = errno;

@@ -136,17 +136,17 @@ utf8_escape(struct wbuf *w, const char *s, const char *const ascii[128])
 	const unsigned char *p = (const unsigned char *)s;
 
 	while (*p) {
-		uint32_t cp;
-		size_t n = utf8_decode(p, &cp);
+		size_t n = textesc_printable((const char *)p);
 
-		if (n == 0 || cp < 0x20 || (cp >= 0x7f && cp <= 0x9f) ||
-		    cp == 0xfffe || cp == 0xffff || cp == '\\') {
-			if (n == 0)
-				n = 1;
-			for (size_t i = 0; i < n; i++)
-				put_hex(w, p[i]);
-		} else if (cp < 0x80 && ascii[cp] != NULL) {
-			wbuf_puts(w, ascii[cp]);
+		/*
+		 * One byte at a time: the rest of an escaped character is
+		 * not UTF-8 on its own, so it is escaped next, byte by byte.
+		 */
+		if (n == 0 || *p == '\\') {
+			put_hex(w, *p);
+			n = 1;
+		} else if (*p < 0x80 && ascii[*p] != NULL) {
+			wbuf_puts(w, ascii[*p]);
 		} else {
 			wbuf_put(w, (const char *)p, n);
 		}
