@@ -149,6 +149,34 @@ def sh(argv, input=None, check=True):
     return r.stdout
 
 
+def syn_counter(table, match):
+    """Load nft table `inet TABLE`, counting the SYNs (without ACK) that
+    leave and match the nft expression `match`.  None when loaded, else
+    what nft said."""
+    script = '''
+table inet %(t)s
+delete table inet %(t)s
+table inet %(t)s {
+  chain out {
+    type filter hook output priority -10; policy accept;
+    %(m)s tcp flags & (syn|ack) == syn counter
+  }
+}
+''' % {'t': table, 'm': match}
+    r = subprocess.run(['nft', '-f', '-'], input=script, capture_output=True,
+                       text=True)
+    return None if r.returncode == 0 else (r.stderr.strip() or 'nft failed')
+
+
+def syn_count(table):
+    """The SYNs counted so far by syn_counter(table, ...)."""
+    out = sh(['nft', 'list', 'table', 'inet', table])
+    m = re.search(r'counter packets (\d+)', out)
+    if m is None:
+        hard_error('cannot read the SYN counter of %s:\n%s' % (table, out))
+    return int(m.group(1))
+
+
 def raise_nofile(want=None):
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     target = hard if want is None else min(want, hard)

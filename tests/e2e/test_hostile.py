@@ -104,28 +104,12 @@ def run(args, wrap=None, env=None, timeout=60):
 
 # --- nft: count the SYNs of the scans (to port 22) ---------------------------------------------------
 
-def syn_counter():
-    script = '''
-table inet trawlhostile
-delete table inet trawlhostile
-table inet trawlhostile {
-  chain out {
-    type filter hook output priority -10; policy accept;
-    tcp dport 22 tcp flags & (syn|ack) == syn counter
-  }
-}
-'''
-    r = subprocess.run(['nft', '-f', '-'], input=script, capture_output=True,
-                       text=True)
-    return r.returncode == 0
-
-
 def syns():
-    out = netns.sh(['nft', 'list', 'table', 'inet', 'trawlhostile'])
-    return int(re.search(r'counter packets (\d+)', out).group(1))
+    return netns.syn_count('trawlhostile')
 
 
-HAVE_NFT = shutil.which('nft') is not None and syn_counter()
+HAVE_NFT = shutil.which('nft') is not None and \
+    netns.syn_counter('trawlhostile', 'tcp dport 22') is None
 if not HAVE_NFT:
     ck.cannot_run('nft cannot count SYNs here: "nothing probed" not checked')
 

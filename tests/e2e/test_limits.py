@@ -268,28 +268,14 @@ netns.log('(2) ground truth: %s' % truth2.counts())
 
 
 def nft_syn_counter():
-    script = '''
-table inet trawllimits
-delete table inet trawllimits
-table inet trawllimits {
-  chain out {
-    type filter hook output priority -10; policy accept;
-    ip daddr 127.0.0.1 tcp dport 20000-22999 tcp flags & (syn|ack) == syn counter
-  }
-}
-'''
-    r = subprocess.run(['nft', '-f', '-'], input=script, capture_output=True,
-                       text=True)
-    if r.returncode != 0:
-        netns.hard_error('nft: ' + r.stderr.strip())
+    why = netns.syn_counter('trawllimits', 'ip daddr 127.0.0.1 tcp dport '
+                            '20000-22999')
+    if why is not None:
+        netns.hard_error('nft: ' + why)
 
 
 def syns():
-    out = netns.sh(['nft', 'list', 'table', 'inet', 'trawllimits'])
-    m = re.search(r'counter packets (\d+)', out)
-    if m is None:
-        netns.hard_error('cannot read the SYN counter:\n' + out)
-    return int(m.group(1))
+    return netns.syn_count('trawllimits')
 
 
 def blockade():

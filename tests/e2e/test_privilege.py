@@ -243,21 +243,12 @@ else:
         c = os.path.join(d, 'trawl')
         shutil.copy2(real, c)
         scan = ['-f', 'ndjson', '-t', '300', '-p', '22', '127.0.7.1']
-        counter = 'tcp dport 22 tcp flags & (syn|ack) == syn counter'
-        netns.sh(['nft', '-f', '-'], input='''
-table inet trawlpriv
-delete table inet trawlpriv
-table inet trawlpriv {
-  chain out {
-    type filter hook output priority -10; policy accept;
-    %s
-  }
-}
-''' % counter)
+        why = netns.syn_counter('trawlpriv', 'tcp dport 22')
+        if why is not None:
+            netns.hard_error('nft: ' + why)
 
         def syns():
-            out = netns.sh(['nft', 'list', 'table', 'inet', 'trawlpriv'])
-            return int(re.search(r'counter packets (\d+)', out).group(1))
+            return netns.syn_count('trawlpriv')
 
         for mode, uid, gid, runner, what in (
                 (0o755, 0, 0, AS_NOBODY, 'no set-uid bit, run by nobody'),
