@@ -12,14 +12,13 @@
  * the text at fault, quoted so that nothing unprintable reaches a terminal.
  */
 #include <errno.h>
-#include <fcntl.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "trawl/config.h"
+#include "trawl/readfile.h"
 
 /* Bad text longer than this is cut short in messages. */
 #define CONFIG_TOKEN_SHOWN	40
@@ -294,40 +293,17 @@ config_load(const char *path, struct config_args *out, char *err,
     size_t errlen)
 {
 	char *buf;
-	size_t len = 0;
-	ssize_t n;
-	int fd, rc, saved;
+	size_t len;
+	int rc;
 
 	memset(out, 0, sizeof(*out));
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1) {
-		snprintf(err, errlen, "cannot read '%s': %s", path,
-		    strerror(errno));
-		return -1;
-	}
-	/* One byte more than allowed tells a full file from a big one. */
-	if ((buf = malloc(CONFIG_MAX_SIZE + 1)) == NULL) {
-		close(fd);
-		snprintf(err, errlen, "%s: out of memory", path);
-		return -1;
-	}
-	do {
-		n = read(fd, buf + len, CONFIG_MAX_SIZE + 1 - len);
-		if (n > 0)
-			len += (size_t)n;
-	} while ((n > 0 || (n == -1 && errno == EINTR)) &&
-	    len <= CONFIG_MAX_SIZE);
-	saved = errno;
-	close(fd);
-	if (n == -1) {
-		snprintf(err, errlen, "cannot read '%s': %s", path,
-		    strerror(saved));
-		free(buf);
-		return -1;
-	}
-	if (len > CONFIG_MAX_SIZE) {
-		snprintf(err, errlen, "'%s': larger than %d bytes, not a "
-		    "configuration file", path, CONFIG_MAX_SIZE);
-		free(buf);
+	if (readfile(path, CONFIG_MAX_SIZE, &buf, &len) != 0) {
+		if (errno == EFBIG)
+			snprintf(err, errlen, "'%s': larger than %d bytes, not "
+			    "a configuration file", path, CONFIG_MAX_SIZE);
+		else
+			snprintf(err, errlen, "cannot read '%s': %s", path,
+			    strerror(errno));
 		return -1;
 	}
 	rc = config_parse_buf(buf, len, path, out, err, errlen);

@@ -22,8 +22,15 @@
 #include <unistd.h>
 
 #include "trawl/num.h"
+#include "trawl/readfile.h"
 #include "trawl/resume.h"
 #include "trawl/shard.h"
+
+/*
+ * A resume file lists what was left: a few lines per thread, at most one
+ * per probe in flight.  Far more than that is not one of ours.
+ */
+#define RESUME_MAX_SIZE (256u * 1024 * 1024)
 
 static int
 cmp_range(const void *a, const void *b)
@@ -197,61 +204,19 @@ out:
 	return rc;
 }
 
-/* The whole of fd into *buf (caller frees), *len bytes.  0 or -1. */
-static int
-read_all(int fd, char **buf, size_t *len)
-{
-	size_t cap = 4096, n = 0;
-	char *p = malloc(cap), *np;
-	ssize_t k;
-
-	if (p == NULL)
-		return -1;
-	for (;;) {
-		if (n == cap) {
-			if ((np = realloc(p, cap * 2)) == NULL)
-				goto fail;
-			p = np;
-			cap *= 2;
-		}
-		k = read(fd, p + n, cap - n);
-		if (k < 0 && errno == EINTR)
-			continue;
-		if (k < 0)
-			goto fail;
-		if (k == 0)
-			break;
-		n += (size_t)k;
-	}
-	*buf = p;
-	*len = n;
-	return 0;
-fail:
-	free(p);
-	return -1;
-}
-
 int
 resume_load(const char *path, struct resume *r, char *err, size_t errlen)
 {
 	char *buf;
 	size_t len;
-	int fd, rc, saved;
+	int rc;
 
 	memset(r, 0, sizeof(*r));
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0) {
+	if (readfile(path, RESUME_MAX_SIZE, &buf, &len) != 0) {
 		if (errno == ENOENT)
 			return 0;
 		snprintf(err, errlen, "cannot read '%s': %s", path,
 		    strerror(errno));
-		return -1;
-	}
-	rc = read_all(fd, &buf, &len);
-	saved = errno;
-	close(fd);
-	if (rc != 0) {
-		snprintf(err, errlen, "cannot read '%s': %s", path,
-		    strerror(saved));
 		return -1;
 	}
 	rc = resume_parse_buf(buf, len, path, r, err, errlen);

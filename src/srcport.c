@@ -22,19 +22,19 @@
  * better at that, and whose EADDRNOTAVAIL the engine already waits out.
  */
 #include <errno.h>
-#include <fcntl.h>
 #include <netinet/in.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "trawl/readfile.h"
 #include "trawl/srcport.h"
 
 #define RANGE_FILE "/proc/sys/net/ipv4/ip_local_port_range"
 #define RESERVED_FILE "/proc/sys/net/ipv4/ip_local_reserved_ports"
-/* Both files are one short line; a reserved list could be long. */
-#define FILE_MAX 65536
+/* One line each; every other port reserved is some 190 KB. */
+#define FILE_MAX (1024 * 1024)
 /* Busy ports tried per socket before it is left to connect(). */
 #define BIND_TRIES 8
 /* After a socket found BIND_TRIES busy ports: sockets left to connect(). */
@@ -150,39 +150,21 @@ srcport_from_text(const char *range, const char *reserved, uint32_t seed)
 	return sp;
 }
 
-/* The whole of a small file, NUL-terminated; NULL if it cannot be read. */
+/* The whole of a /proc file, NUL-terminated; NULL if it cannot be read. */
 static char *
-read_small(const char *path)
+read_proc(const char *path)
 {
-	char *buf = malloc(FILE_MAX + 1);
-	size_t len = 0;
-	int fd;
+	char *buf;
+	size_t len;
 
-	if (buf == NULL)
-		return NULL;
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0) {
-		free(buf);
-		return NULL;
-	}
-	while (len < FILE_MAX) {
-		ssize_t n = read(fd, buf + len, FILE_MAX - len);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			break;
-		len += (size_t)n;
-	}
-	close(fd);
-	buf[len] = '\0';
-	return buf;
+	return readfile(path, FILE_MAX, &buf, &len) == 0 ? buf : NULL;
 }
 
 struct srcport *
 srcport_new(uint32_t seed)
 {
-	char *range = read_small(RANGE_FILE);
-	char *reserved = read_small(RESERVED_FILE);
+	char *range = read_proc(RANGE_FILE);
+	char *reserved = read_proc(RESERVED_FILE);
 	struct srcport *sp = NULL;
 
 	/*
