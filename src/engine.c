@@ -109,7 +109,8 @@ struct engine {
 	struct srcport *srcport;		/* ports for new sockets */
 	struct probe *pool;
 	struct probe *free;
-	struct probe *spares;		/* finished, their socket kept: admit() */
+	/* Finished, their socket kept for admit(): [0] IPv4, [1] IPv6. */
+	struct probe *spares[2];
 	struct probe *retry_head, *retry_tail;
 	struct probe *parked;		/* waiting for their host (--host-c.) */
 	unsigned inflight;
@@ -364,8 +365,8 @@ probe_release(struct engine *e, struct probe *p)
 {
 	group_leave(e, p->group);
 	if (p->spare) {
-		p->next = e->spares;
-		e->spares = p;
+		p->next = e->spares[p->family == AF_INET6];
+		e->spares[p->family == AF_INET6] = p;
 	} else {
 		p->next = e->free;
 		e->free = p;
@@ -390,14 +391,23 @@ spare_drop(struct probe *p)
 static void
 spares_close(struct engine *e)
 {
-	while (e->spares != NULL) {
-		struct probe *p = e->spares;
+	for (int i = 0; i < 2; i++) {
+		while (e->spares[i] != NULL) {
+			struct probe *p = e->spares[i];
 
-		e->spares = p->next;
-		spare_drop(p);
-		p->next = e->free;
-		e->free = p;
+			e->spares[i] = p->next;
+			spare_drop(p);
+			p->next = e->free;
+			e->free = p;
+		}
 	}
+}
+
+/* Is there a probe slot for new work, with its socket kept or not? */
+static bool
+slot_left(const struct engine *e)
+{
+	return e->free != NULL || e->spares[0] != NULL || e->spares[1] != NULL;
 }
 
 static void
@@ -721,6 +731,8 @@ next_probe(struct engine *e)
 {
 	struct probe *p = e->retry_head;
 	struct iter_probe ip;
+	target_u128 addr;
+	int v6;
 
 	if (p != NULL) {
 		e->retry_head = p->next;
@@ -728,15 +740,22 @@ next_probe(struct engine *e)
 			e->retry_tail = NULL;
 		return p;
 	}
-	if ((e->spares == NULL && e->free == NULL) || !walk_more(e) ||
-	    !iter_next(e->iter, &ip))
+	if (!slot_left(e) || !walk_more(e) || !iter_next(e->iter, &ip))
 		return NULL;
-	if (e->spares != NULL) {
-		p = e->spares;
-		e->spares = p->next;
-	} else {
+	/*
+	 * A spare of the target's family, or a free slot; only then one of
+	 * the other family, whose socket cannot carry this probe.
+	 */
+	v6 = space_host(e->space, ip.host, &addr) == AF_INET6;
+	if (e->spares[v6] != NULL) {
+		p = e->spares[v6];
+		e->spares[v6] = p->next;
+	} else if (e->free != NULL) {
 		p = e->free;
 		e->free = p->next;
+	} else {
+		p = e->spares[!v6];
+		e->spares[!v6] = p->next;
 	}
 	p->group = group_enter(e, ip.group);
 	p->pos = ip.pos;
@@ -780,8 +799,7 @@ admit(struct engine *e)
 	    now >= e->hold_until) {
 		struct probe *p;
 
-		if (e->retry_head == NULL && ((e->free == NULL &&
-		    e->spares == NULL) || !walk_more(e)))
+		if (e->retry_head == NULL && (!slot_left(e) || !walk_more(e)))
 			break;
 		if (!rate_allows(e, now, &when)) {
 			e->hold_until = when;

@@ -12,7 +12,8 @@ new socket to a source port of its own, kept while the socket is reused.
     600 distinct ports get a SYN long before the first timeout (60 s), as
     counted by an nft set.  With -T 1 and -T 2.
 (b) -c 1: every probe of a refused sweep leaves from one source port, for
-    IPv4 and for IPv6: the socket kept its port from probe to probe.
+    IPv4 and for IPv6: the socket kept its port from probe to probe.  With
+    both families at once, most probes find a socket of their own family.
 (c) The ports used are those the kernel would use itself: only from
     ip_local_port_range less ip_local_reserved_ports, also when -c wants
     more sockets than there are such ports; every port still comes out right.
@@ -178,6 +179,15 @@ for ip in IPS:
     ck.check(len(got) == 1, '(b) -c 1 to %s: SYNs from %d source ports, '
              'want 1: a refused socket should carry the next probe from '
              'the port it is bound to' % (ip, len(got)))
+# Both families in random order: a refused socket carries a probe of its
+# own family.  Taking whichever socket came first, half the probes would
+# need a new one (some 1000 ports); a socket of the right family is there
+# for most (some 250).
+got = sweep('(b) -c 64, both families', ['-c', '64'])
+ck.check(len(got) < 2000 // 3, '(b) -c 64 to %s: SYNs from %d source '
+         'ports for 2000 probes: a socket of the other family was taken '
+         'where one of the right family was free' % (' and '.join(IPS),
+                                                    len(got)))
 
 # (c) 45000-45019 less 45000-45009 and 45015: nine ports for -c 30.
 netns.set_local_port_range(45000, 45019)
