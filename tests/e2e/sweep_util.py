@@ -1,8 +1,7 @@
-"""Helpers of test_sweep.py (trawl's issue-3 end-to-end tests).
-
-Self-contained on purpose (no import of netns.py): the private network
-namespace, recording listeners, an nft SYN counter, running trawl, parsing
-its NDJSON and comparing it with the ground truth.
+"""Helpers of test_sweep.py, test_threads.py and test_baseline.py, in the
+style of checks that raise Fail: recording listeners, an nft SYN counter per
+address, running trawl, parsing its NDJSON and comparing it with the ground
+truth.  The namespace, the listeners and logging are netns.py's.
 
 Network safety: the script re-executes itself under `unshare -n` and checks,
 before anything is sent, that it is in a namespace other than the one it
@@ -12,30 +11,20 @@ or ::1.
 """
 
 import collections
-import errno
 import ipaddress
 import json
 import os
 import re
-import resource
-import selectors
 import shutil
 import signal
-import socket
 import subprocess
-import sys
-import threading
 import time
 
+import netns
 import trawlwrap
+from netns import HARD_ERROR, SKIP, STATES, hard_error, log, skip  # noqa: F401,E501
 
-SKIP = 77
-HARD_ERROR = 99
-
-_ENV_OUTER = 'TRAWL_SWEEP_OUTER_NETNS'
 _in_private_netns = False
-
-STATES = ('open', 'closed', 'filtered', 'unreachable')
 
 # Under TRAWL_WRAPPER (valgrind) trawl needs about this long to start up
 # before it can take a signal as an interruption (its handlers are not set
@@ -50,20 +39,6 @@ class Fail(Exception):
     """A check failed: trawl does not do what the contract says."""
 
 
-def log(*args):
-    print(*args, flush=True)
-
-
-def skip(reason):
-    log('SKIP: ' + reason)
-    sys.exit(SKIP)
-
-
-def hard_error(reason):
-    log('HARNESS ERROR: ' + reason)
-    sys.exit(HARD_ERROR)
-
-
 def check(cond, msg):
     if not cond:
         raise Fail(msg)
@@ -71,53 +46,10 @@ def check(cond, msg):
 
 # --- the namespace ---------------------------------------------------------
 
-def _netns_id():
-    return os.readlink('/proc/self/ns/net')
-
-
 def enter_private_netns():
     """Re-execute this script under `unshare -n`, once; returns inside."""
     global _in_private_netns
-    outer = os.environ.get(_ENV_OUTER)
-    if outer is None:
-        for tool in ('unshare', 'ip'):
-            if shutil.which(tool) is None:
-                skip('%s(8) not found: cannot make a private network '
-                     'namespace' % tool)
-        r = subprocess.run(['unshare', '-n', '--', 'true'],
-                           capture_output=True, text=True)
-        if r.returncode != 0:
-            skip('cannot create a network namespace (unshare -n: %s); '
-                 'run as root or with CAP_SYS_ADMIN'
-                 % (r.stderr.strip() or 'exit %d' % r.returncode))
-        env = dict(os.environ)
-        env[_ENV_OUTER] = _netns_id()
-        argv = ['unshare', '-n', '--', sys.executable,
-                os.path.abspath(sys.argv[0])] + sys.argv[1:]
-        sys.stdout.flush()
-        sys.stderr.flush()
-        os.execvpe('unshare', argv, env)
-    if _netns_id() == outer:
-        hard_error('still in the network namespace we started in; '
-                   'refusing to send anything')
-    r = subprocess.run(['ip', 'link', 'set', 'lo', 'up'],
-                       capture_output=True, text=True)
-    if r.returncode != 0:
-        hard_error('ip link set lo up: ' + r.stderr.strip())
-    r = subprocess.run(['ip', '-o', 'link', 'show'], capture_output=True,
-                       text=True)
-    up = []
-    for line in r.stdout.splitlines():
-        m = re.match(r'^\d+: ([^:@]+)[^:]*: <([^>]*)>', line)
-        if m is None:
-            hard_error('cannot read ip link output: %r' % line)
-        if m.group(1) != 'lo' and 'UP' in m.group(2).split(','):
-            up.append(m.group(1))
-    if up:
-        hard_error('namespace has interfaces up besides lo: %r' % up)
-    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
-    if soft < hard:
-        resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+    netns.enter_namespace()
     _in_private_netns = True
 
 
@@ -159,91 +91,25 @@ def space(hosts, ports, open_pairs):
 
 # --- listeners that record every connection --------------------------------
 
-class Listeners:
-    """Listening sockets on (ip, port) pairs; a thread accepts every
-    connection and counts it by its local (address, port)."""
+class Listeners(netns.Listeners):
+    """Listeners on the given (ip, port) pairs, counting the connections
+    each accepted; pairs already taken are left out (in skipped)."""
 
-    def __init__(self, pairs, backlog=256):
-        self.sel = selectors.DefaultSelector()
-        self.socks = []
-        self.pairs = set()
+    def __init__(self, pairs):
+        super().__init__()
         self.skipped = []
-        self.counts = collections.Counter()
-        self.lock = threading.Lock()
-        self.idle_gen = 0
-        self.stop = False
         for ip, port in pairs:
-            fam = socket.AF_INET6 if ':' in ip else socket.AF_INET
-            s = socket.socket(fam, socket.SOCK_STREAM)
-            s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-            if fam == socket.AF_INET6:
-                s.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 1)
-            try:
-                s.bind((ip, port))
-            except OSError as e:
-                s.close()
-                if e.errno == errno.EADDRINUSE:
-                    self.skipped.append((ip, port))
-                    continue
-                hard_error('bind %s port %d: %s' % (ip, port, e))
-            s.listen(backlog)
-            s.setblocking(False)
-            self.sel.register(s, selectors.EVENT_READ)
-            self.socks.append(s)
-            self.pairs.add((ip, port))
-        self.thread = threading.Thread(target=self._loop, daemon=True)
-        self.thread.start()
-
-    def _loop(self):
-        while not self.stop:
-            events = self.sel.select(0.02)
-            if not events:
-                with self.lock:
-                    self.idle_gen += 1
-                continue
-            for key, _ in events:
-                ls = key.fileobj
-                while True:
-                    try:
-                        c, _peer = ls.accept()
-                    except (BlockingIOError, InterruptedError):
-                        break
-                    except OSError:
-                        break
-                    try:
-                        local = c.getsockname()
-                        with self.lock:
-                            self.counts[(local[0], local[1])] += 1
-                    finally:
-                        c.close()
-
-    def settle(self):
-        """Wait until every connection made so far was accepted."""
-        with self.lock:
-            g = self.idle_gen
-        deadline = time.monotonic() + 10
-        while time.monotonic() < deadline:
-            time.sleep(0.02)
-            with self.lock:
-                if self.idle_gen >= g + 2:
-                    return
-        hard_error('listener thread does not settle')
+            if self.add(ip, port) is None:
+                self.skipped.append((ip, port))
+        self.start()
 
     def snapshot(self):
-        self.settle()
-        with self.lock:
-            return collections.Counter(self.counts)
+        """Connections accepted so far, by (ip, port)."""
+        return self.settle()
 
     def reset(self):
         self.settle()
-        with self.lock:
-            self.counts.clear()
-
-    def close(self):
-        self.stop = True
-        self.thread.join(2)
-        for s in self.socks:
-            s.close()
+        self.accepted.clear()
 
 
 # --- nft: count SYNs per destination ---------------------------------------
