@@ -315,6 +315,12 @@ class Listeners:
             time.sleep(0.02)
         return collections.Counter(self.accepted)
 
+    def take(self):
+        """The counts since the last take(), once settled."""
+        counts = self.settle()
+        self.accepted.clear()
+        return counts
+
     def close(self):
         self._stop = True
         if self._thread is not None:

@@ -108,8 +108,7 @@ class Listeners(netns.Listeners):
         return self.settle()
 
     def reset(self):
-        self.settle()
-        self.accepted.clear()
+        self.take()
 
 
 # --- nft: count SYNs per destination ---------------------------------------

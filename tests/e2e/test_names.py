@@ -128,52 +128,7 @@ if len(SHARED) < 100:
     netns.hard_error('only %d shared addresses' % len(SHARED))
 
 
-# --- listeners that count connections --------------------------------------
-
-class CountingListeners(netns.Listeners):
-    """netns.Listeners whose accept loop counts connections per pair."""
-
-    def __init__(self):
-        super().__init__()
-        self.count = collections.Counter()
-        self.idle = 0           # polls that found no connection waiting
-
-    def _loop(self):
-        while not self._stop:
-            events = self._ep.poll(0.05)
-            if not events:
-                self.idle += 1
-            for fd, _ in events:
-                s = self._socks.get(fd)
-                if s is None:
-                    continue
-                pair = s.getsockname()[:2]
-                for _ in range(256):
-                    try:
-                        c, _ = s.accept()
-                    except (BlockingIOError, InterruptedError):
-                        break
-                    except OSError:
-                        continue
-                    c.close()
-                    self.count[(dnsfix.canon(pair[0]), pair[1])] += 1
-
-    def take(self):
-        """The counts since the last take(), once every accept queue was
-        seen empty after trawl's exit (the loop may lag behind it; epoll
-        is level-triggered, so a poll without events means drained)."""
-        start = self.idle
-        deadline = time.monotonic() + 10
-        while self.idle < start + 2:
-            if time.monotonic() > deadline:
-                netns.hard_error('the accept loop does not go idle')
-            time.sleep(0.02)
-        c = self.count
-        self.count = collections.Counter()
-        return c
-
-
-lst = CountingListeners()
+lst = netns.Listeners()
 listening = set()
 v4 = sorted(a for a in BY_ADDR if ':' not in a)
 v6 = sorted(a for a in BY_ADDR if ':' in a)
