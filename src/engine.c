@@ -263,11 +263,17 @@ shortage(struct engine *e, int err)
  * TCP's BBR aims its window at, measured crudely: we only need to know
  * whether the window is too large.
  */
+static unsigned
+window_floor(const struct engine *e)
+{
+	return e->cfg.concurrency < WINDOW_MIN ? e->cfg.concurrency :
+	    WINDOW_MIN;
+}
+
 static void
 window_adjust(struct engine *e, unsigned before)
 {
-	unsigned floor = e->cfg.concurrency < WINDOW_MIN ?
-	    e->cfg.concurrency : WINDOW_MIN;
+	unsigned floor = window_floor(e);
 
 	if (before == 0)
 		return;
@@ -557,28 +563,30 @@ reconnect(int fd, const struct sockaddr_storage *to, socklen_t len)
 	return errno;
 }
 
-/* Start one attempt.  Returns false when a local shortage stopped it. */
+/*
+ * Start one attempt, to the address next_probe() gave.  Returns false when
+ * a local shortage stopped it.
+ */
 static bool
-probe_start(struct engine *e, struct probe *p)
+probe_start(struct engine *e, struct probe *p,
+    const struct sockaddr_storage *to, socklen_t len)
 {
-	struct sockaddr_storage to;
-	socklen_t len = space_sockaddr(e->space, p->host, p->port, &to);
 	enum state st;
 	enum state_verdict v;
 	bool fresh = false;
 	int fd, err, added = 0;
 
 	p->start = reactor_now(e->reactor);
-	if (p->spare && p->family == to.ss_family &&
-	    (err = reconnect(p->io.fd, &to, len)) != -1) {
+	if (p->spare && p->family == to->ss_family &&
+	    (err = reconnect(p->io.fd, to, len)) != -1) {
 		p->spare = false;
 		fd = p->io.fd;
 		e->counters.attempts++;
 		goto connected;
 	}
 	spare_drop(p);
-	p->family = (uint8_t)to.ss_family;
-	fd = socket(to.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC,
+	p->family = (uint8_t)to->ss_family;
+	fd = socket(to->ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC,
 	    IPPROTO_TCP);
 	if (fd < 0) {
 		err = errno;
@@ -596,9 +604,9 @@ probe_start(struct engine *e, struct probe *p)
 	 * A port of its own, kept across the reuses of the socket; connect()
 	 * picks one when this does not.
 	 */
-	(void)srcport_bind(e->srcport, fd, to.ss_family);
+	(void)srcport_bind(e->srcport, fd, to->ss_family);
 	e->counters.attempts++;
-	err = connect(fd, (struct sockaddr *)&to, len) == 0 ? 0 : errno;
+	err = connect(fd, (const struct sockaddr *)to, len) == 0 ? 0 : errno;
 	fresh = true;
 connected:
 	v = state_classify(err, &st);
@@ -726,18 +734,19 @@ walk_more(struct engine *e)
 	return r == SCAN_REFILL_MORE && iter_remaining(e->iter) > 0;
 }
 
+/* The next probe to start, and in *to the address it goes to. */
 static struct probe *
-next_probe(struct engine *e)
+next_probe(struct engine *e, struct sockaddr_storage *to, socklen_t *len)
 {
 	struct probe *p = e->retry_head;
 	struct iter_probe ip;
-	target_u128 addr;
 	int v6;
 
 	if (p != NULL) {
 		e->retry_head = p->next;
 		if (e->retry_head == NULL)
 			e->retry_tail = NULL;
+		*len = space_sockaddr(e->space, p->host, p->port, to);
 		return p;
 	}
 	if (!slot_left(e) || !walk_more(e) || !iter_next(e->iter, &ip))
@@ -746,7 +755,8 @@ next_probe(struct engine *e)
 	 * A spare of the target's family, or a free slot; only then one of
 	 * the other family, whose socket cannot carry this probe.
 	 */
-	v6 = space_host(e->space, ip.host, &addr) == AF_INET6;
+	*len = space_sockaddr(e->space, ip.host, ip.port, to);
+	v6 = to->ss_family == AF_INET6;
 	if (e->spares[v6] != NULL) {
 		p = e->spares[v6];
 		e->spares[v6] = p->next;
@@ -798,6 +808,8 @@ admit(struct engine *e)
 	while (!e->stopping && e->inflight < limit(e) &&
 	    now >= e->hold_until) {
 		struct probe *p;
+		struct sockaddr_storage to;
+		socklen_t len;
 
 		if (e->retry_head == NULL && (!slot_left(e) || !walk_more(e)))
 			break;
@@ -805,7 +817,7 @@ admit(struct engine *e)
 			e->hold_until = when;
 			break;
 		}
-		p = next_probe(e);
+		p = next_probe(e, &to, &len);
 		if (p == NULL)
 			break;
 		if (host_full(e, p->host)) {
@@ -816,7 +828,7 @@ admit(struct engine *e)
 			e->rate_tat -= e->rate_interval;
 			continue;
 		}
-		if (!probe_start(e, p))
+		if (!probe_start(e, p, &to, len))
 			break;
 	}
 	spares_close(e);
@@ -849,8 +861,7 @@ engine_new(const struct scan_config *cfg, struct iter *it,
 	e->sink = *sink;
 	e->timeout_ns = (uint64_t)cfg->timeout_ms * REACTOR_NS_PER_MS;
 	e->ceiling = e->cfg.concurrency;
-	e->window = e->cfg.concurrency < WINDOW_MIN ? e->cfg.concurrency :
-	    WINDOW_MIN;
+	e->window = window_floor(e);
 	e->counters.ceiling_min = e->ceiling;
 	e->hold_ns = HOLD_MIN_NS;
 	e->reactor = reactor_new(EPOLL_BATCH);
