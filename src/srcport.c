@@ -28,6 +28,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "trawl/num.h"
 #include "trawl/readfile.h"
 #include "trawl/srcport.h"
 
@@ -59,18 +60,13 @@ is_reserved(const struct srcport *sp, unsigned port)
 static long
 parse_port(const char **s)
 {
-	const char *p = *s;
-	long v = 0;
+	size_t n = strspn(*s, "0123456789");
+	uint64_t v;
 
-	if (*p < '0' || *p > '9')
+	if (num_parse(*s, n, 1, 65535, &v) != 0)
 		return -1;
-	while (*p >= '0' && *p <= '9') {
-		v = v * 10 + (*p++ - '0');
-		if (v > 65535)
-			return -1;
-	}
-	*s = p;
-	return v >= 1 ? v : -1;
+	*s += n;
+	return (long)v;
 }
 
 static void
