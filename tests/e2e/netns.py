@@ -149,23 +149,28 @@ def sh(argv, input=None, check=True):
     return r.stdout
 
 
+def nft_table(table, body):
+    """Load nft table `inet TABLE` with body (its sets and chains), in
+    place of any table of that name.  None when loaded, else what nft
+    said."""
+    # Declaring then deleting the table first makes a second load replace
+    # the first one's sets and chains instead of adding to them.
+    script = ('table inet %s\ndelete table inet %s\ntable inet %s {\n%s\n}\n'
+              % (table, table, table, body))
+    r = subprocess.run(['nft', '-f', '-'], input=script, capture_output=True,
+                       text=True)
+    return None if r.returncode == 0 else (r.stderr.strip() or 'nft failed')
+
+
 def syn_counter(table, match):
     """Load nft table `inet TABLE`, counting the SYNs (without ACK) that
     leave and match the nft expression `match`.  None when loaded, else
     what nft said."""
-    script = '''
-table inet %(t)s
-delete table inet %(t)s
-table inet %(t)s {
+    return nft_table(table, '''
   chain out {
     type filter hook output priority -10; policy accept;
-    %(m)s tcp flags & (syn|ack) == syn counter
-  }
-}
-''' % {'t': table, 'm': match}
-    r = subprocess.run(['nft', '-f', '-'], input=script, capture_output=True,
-                       text=True)
-    return None if r.returncode == 0 else (r.stderr.strip() or 'nft failed')
+    %s tcp flags & (syn|ack) == syn counter
+  }''' % match)
 
 
 def syn_count(table):
@@ -213,26 +218,17 @@ def nft_drop(pairs):
             return ''
         return 'elements = { %s }' % ', '.join('%s . %d' % e for e in lst)
 
-    # Declaring then deleting the table first makes a second call replace
-    # the first one's sets instead of adding to them.
-    script = '''
-table inet trawltest
-delete table inet trawltest
-table inet trawltest {
+    why = nft_table('trawltest', '''
   set drop4 { type ipv4_addr . inet_service; %s }
   set drop6 { type ipv6_addr . inet_service; %s }
   chain out {
     type filter hook output priority 0; policy accept;
     ip daddr . tcp dport @drop4 drop
     ip6 daddr . tcp dport @drop6 drop
-  }
-}
-''' % (elements(v4), elements(v6))
-    r = subprocess.run(['nft', '-f', '-'], input=script, capture_output=True,
-                       text=True)
-    if r.returncode != 0:
+  }''' % (elements(v4), elements(v6)))
+    if why is not None:
         skip('nft cannot load a table in the namespace (no nf_tables?): '
-             + r.stderr.strip())
+             + why)
 
 
 # --- listeners -------------------------------------------------------------

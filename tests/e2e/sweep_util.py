@@ -131,17 +131,11 @@ class SynCounter:
             fam = 'ip6' if ':' in item else 'ip'
             rules.append('    %s daddr %s tcp flags & (syn|ack) == syn '
                          'counter comment "c%d"' % (fam, item, i))
-        script = ('table inet sweepcount\n'
-                  'delete table inet sweepcount\n'
-                  'table inet sweepcount {\n'
-                  '  chain o {\n'
-                  '    type filter hook output priority -10; policy accept;\n'
-                  + '\n'.join(rules) + '\n  }\n}\n')
-        r = subprocess.run(['nft', '-f', '-'], input=script,
-                           capture_output=True, text=True)
-        if r.returncode != 0:
-            return 'nft cannot load a table: ' + r.stderr.strip()
-        return ''
+        why = netns.nft_table('sweepcount', (
+            '  chain o {\n'
+            '    type filter hook output priority -10; policy accept;\n'
+            + '\n'.join(rules) + '\n  }'))
+        return '' if why is None else 'nft cannot load a table: ' + why
 
     def reset(self):
         if self.ok:
