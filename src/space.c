@@ -102,17 +102,23 @@ space_free(struct space *s)
 	free(s);
 }
 
+/* Every block goes in unmapped (target.h): one spelling per host. */
 static int
 add_block(struct vec *v, int family, target_u128 lo, target_u128 hi)
 {
-	struct block *b = vec_push(v, sizeof(*b));
+	struct target_span span[3];
+	size_t n = target_split_mapped(family, lo, hi, span);
 
-	if (b == NULL)
-		return -1;
-	b->family = family;
-	b->lo = lo;
-	b->hi = hi;
-	b->first = 0;
+	for (size_t i = 0; i < n; i++) {
+		struct block *b = vec_push(v, sizeof(*b));
+
+		if (b == NULL)
+			return -1;
+		b->family = span[i].family;
+		b->lo = span[i].lo;
+		b->hi = span[i].hi;
+		b->first = 0;
+	}
 	return 0;
 }
 
@@ -143,12 +149,12 @@ space_add_name(struct space *s, int family, target_u128 addr,
 		free(copy);
 		return -1;
 	}
-	e->family = family;
+	e->family = target_unmap(family, &addr);
 	e->addr = addr;
 	e->order = s->names.n + s->late.n - 1;
 	e->name = copy;
 	/* Late: the address is in the space already, or comes in a part. */
-	return s->finished ? 0 : add_block(&s->blocks, family, addr, addr);
+	return s->finished ? 0 : add_block(&s->blocks, e->family, addr, addr);
 }
 
 static int
@@ -266,10 +272,12 @@ bool
 space_find(const struct space *s, int family, target_u128 addr,
     uint64_t *host)
 {
-	const struct block *b = block_of(&s->blocks, family, addr);
+	const struct block *b;
 	size_t nparts = atomic_load_explicit(&s->nparts,
 	    memory_order_acquire);
 
+	family = target_unmap(family, &addr);
+	b = block_of(&s->blocks, family, addr);
 	for (size_t i = 0; b == NULL && i < nparts; i++) {
 		b = block_of(&s->parts[i].blocks, family, addr);
 		if (b != NULL) {

@@ -133,6 +133,47 @@ target_name_valid(const char *s, size_t len)
 	return !looks_like_inet_aton(s, len);
 }
 
+/*
+ * IPv4-mapped IPv6 addresses.  An AF_INET6 socket sends a connect() to
+ * ::ffff:a.b.c.d over IPv4, to the host a.b.c.d: two spellings of one host.
+ * Left apart, "-x 192.0.2.1" would not keep ::ffff:192.0.2.1 from being
+ * probed, and the host would be probed once per spelling.  So the mapped
+ * block is IPv4, wherever an address enters trawl (targets, exclusions,
+ * DNS answers): one host, one spelling, the one people read.
+ */
+#define MAPPED_LO	((target_u128)0xffff << 32)
+#define MAPPED_HI	(MAPPED_LO | 0xffffffffu)
+
+size_t
+target_split_mapped(int family, target_u128 lo, target_u128 hi,
+    struct target_span out[3])
+{
+	size_t n = 0;
+
+	if (family != AF_INET6 || hi < MAPPED_LO || lo > MAPPED_HI) {
+		out[0] = (struct target_span){ family, lo, hi };
+		return 1;
+	}
+	if (lo < MAPPED_LO)
+		out[n++] = (struct target_span){ AF_INET6, lo, MAPPED_LO - 1 };
+	out[n++] = (struct target_span){ AF_INET,
+	    (lo > MAPPED_LO ? lo : MAPPED_LO) - MAPPED_LO,
+	    (hi < MAPPED_HI ? hi : MAPPED_HI) - MAPPED_LO };
+	if (hi > MAPPED_HI)
+		out[n++] = (struct target_span){ AF_INET6, MAPPED_HI + 1, hi };
+	return n;
+}
+
+int
+target_unmap(int family, target_u128 *addr)
+{
+	if (family == AF_INET6 && *addr >= MAPPED_LO && *addr <= MAPPED_HI) {
+		*addr -= MAPPED_LO;
+		return AF_INET;
+	}
+	return family;
+}
+
 static bool
 is_link_local(int family, target_u128 v)
 {
@@ -222,6 +263,12 @@ target_parse(const char *s, struct target *t, char *err, size_t errlen)
 		snprintf(err, errlen, "bad target '%s': link-local IPv6 "
 		    "addresses need a zone, which is not supported", s);
 		return -1;
+	}
+	/* Wholly mapped: the IPv4 range it is (-4 and -6 then agree). */
+	if (t->family == AF_INET6 && t->lo >= MAPPED_LO && t->hi <= MAPPED_HI) {
+		t->family = AF_INET;
+		t->lo -= MAPPED_LO;
+		t->hi -= MAPPED_LO;
 	}
 	return 0;
 }

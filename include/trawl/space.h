@@ -21,7 +21,10 @@ struct space;
 struct space *space_new(void);
 void space_free(struct space *s);
 
-/* Building.  0, or -1 with errno ENOMEM. */
+/*
+ * Building.  0, or -1 with errno ENOMEM.  IPv4-mapped IPv6 addresses go in
+ * as the IPv4 addresses they map (target.h), here and in every query.
+ */
 int space_add_range(struct space *s, int family, target_u128 lo,
     target_u128 hi);
 /* One address and the name it was reached by (the name is copied). */

@@ -24,6 +24,12 @@ struct target {
 	size_t namelen;
 };
 
+/* A range of addresses of one family, lo..hi inclusive. */
+struct target_span {
+	int family;
+	target_u128 lo, hi;
+};
+
 /*
  * Accepts an IPv4 or IPv6 address ("[::1]" too), a CIDR block ("10.0.0.0/24",
  * "2001:db8::/120"; host bits are cleared), an IPv4 range ("10.0.0.1-10.0.0.9"
@@ -31,6 +37,17 @@ struct target {
  * Returns 0, or -1 with a one-line message naming the bad word in err.
  */
 int target_parse(const char *s, struct target *t, char *err, size_t errlen);
+
+/*
+ * IPv4-mapped IPv6 addresses (::ffff:0:0/96) are the IPv4 addresses they
+ * map: target_parse() returns a range wholly inside that block as IPv4.
+ * target_split_mapped() cuts any range into at most three spans, its
+ * mapped part as IPv4; target_unmap() does it for one address and returns
+ * its family.
+ */
+size_t target_split_mapped(int family, target_u128 lo, target_u128 hi,
+    struct target_span out[3]);
+int target_unmap(int family, target_u128 *addr);
 
 /* A syntactically valid DNS host name (labels of letters, digits, '-', '_'). */
 bool target_name_valid(const char *s, size_t len);

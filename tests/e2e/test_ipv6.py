@@ -190,5 +190,39 @@ else:
                       what='%s, names with both families' % opt)
 os.unlink(hosts)
 
+# IPv4-mapped addresses are the IPv4 host they reach: an exclusion in
+# either spelling holds for both, and a host given both ways is probed once
+# (counted SYNs: a mapped connect() leaves over IPv4).
+err = netns.syn_counter('mapped', 'ip daddr 127.0.0.1 tcp dport 80')
+if err is not None:
+    netns.hard_error('nft SYN counter: %s' % err)
+for xs in (['-x', '127.0.0.1', '::ffff:127.0.0.1'],
+           ['-x', '::ffff:127.0.0.1', '127.0.0.1'],
+           ['-x', '::ffff:127.0.0.0/120', '[::ffff:7f00:1]'],
+           ['-4', '-x', '127.0.0.1', '::ffff:127.0.0.1']):
+    r = netns.run([trawl, '-p', '80', '-f', 'ndjson', *xs])
+    ck.check(r.rc == 1 and r.out == '' and r.err_lines ==
+             ['trawl: no target address to scan'],
+             'an excluded host in another spelling: want exit 1, no output, '
+             '"no target address to scan": exit %r, out %r, err %r: %s'
+             % (r.rc, r.out, r.err, r.cmd))
+ck.check(netns.syn_count('mapped') == 0, 'excluded 127.0.0.1 was sent %d '
+         'SYNs as ::ffff:127.0.0.1' % netns.syn_count('mapped'))
+r = netns.run([trawl, '-p', '80', '-f', 'ndjson', '--states', 'all',
+               '127.0.0.1', '::ffff:127.0.0.1', '::ffff:127.0.0.0/126'])
+recs = netns.parse_ndjson(ck, r)
+ck.check(r.rc == 0 and [(x['ip'], x['state']) for x in recs] ==
+         [('127.0.0.0', 'closed'), ('127.0.0.1', 'open'),
+          ('127.0.0.2', 'closed'), ('127.0.0.3', 'closed')],
+         'mapped and IPv4 spellings of 127.0.0.0/30: want 4 IPv4 hosts '
+         'once each: exit %r, %r' % (r.rc, recs))
+ck.check(netns.syn_count('mapped') == 1, '127.0.0.1 given twice was sent '
+         '%d SYNs, want 1' % netns.syn_count('mapped'))
+r = netns.run([trawl, '-6', *FAST, '-p', '80', '::ffff:127.0.0.1', '::1'])
+ck.check(r.rc == 0 and "trawl: skipping '::ffff:127.0.0.1': not IPv6" in
+         r.err_lines, '-6 with a mapped address: want it skipped as IPv4: '
+         'exit %r, err %r' % (r.rc, r.err))
+netns.log('IPv4-mapped addresses: excluded and deduplicated as IPv4')
+
 lst.close()
 ck.finish()

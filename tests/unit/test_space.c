@@ -214,6 +214,64 @@ START_TEST(family_order)
 }
 END_TEST
 
+/*
+ * ::ffff:a.b.c.d is the host a.b.c.d (target.h): an IPv4 exclusion keeps
+ * its mapped spelling out, a mapped exclusion the IPv4 one, a host given
+ * both ways is one host, and names and late addresses agree.
+ */
+START_TEST(mapped_is_ipv4)
+{
+	struct ports *p = mkports("22");
+	struct space *s = space_new();
+	struct space_addr late[] = {
+		{ AF_INET6, 0 }, { AF_INET6, 0 }, { AF_INET6, 0 },
+	};
+	const char *const *names;
+	uint64_t host, added;
+
+	ck_assert_int_eq(space_add_range(s, AF_INET, a4("127.0.0.1"),
+	    a4("127.0.0.1")), 0);
+	ck_assert_int_eq(space_add_range(s, AF_INET6, a6("::ffff:127.0.0.1"),
+	    a6("::ffff:127.0.0.3")), 0);
+	ck_assert_int_eq(space_add_range(s, AF_INET6, a6("::ffff:10.0.0.1"),
+	    a6("::ffff:10.0.0.1")), 0);
+	/* Mapped exclusion, IPv4 target; IPv4 exclusion, mapped target. */
+	ck_assert_int_eq(space_exclude(s, AF_INET6, a6("::ffff:10.0.0.1"),
+	    a6("::ffff:10.0.0.1")), 0);
+	ck_assert_int_eq(space_exclude(s, AF_INET, a4("127.0.0.2"),
+	    a4("127.0.0.2")), 0);
+	ck_assert_int_eq(space_add_name(s, AF_INET6, a6("::ffff:127.0.0.3"),
+	    "mapped.example"), 0);
+	/* A block straddling the mapped one: its mapped part is IPv4. */
+	ck_assert_int_eq(space_add_range(s, AF_INET6, a6("::fffe:ffff:ffff"),
+	    a6("::ffff:0.0.0.1")), 0);
+	ck_assert_int_eq(space_exclude(s, AF_INET, a4("0.0.0.0"),
+	    a4("0.0.0.0")), 0);
+	finish(s, p);
+
+	ck_assert_uint_eq(space_hosts(s), 4);
+	expect_host(s, 0, AF_INET, a4("0.0.0.1"));
+	expect_host(s, 1, AF_INET, a4("127.0.0.1"));
+	expect_host(s, 2, AF_INET, a4("127.0.0.3"));
+	expect_host(s, 3, AF_INET6, a6("::fffe:ffff:ffff"));
+	ck_assert_uint_eq(space_names(s, 2, &names), 1);
+	ck_assert_str_eq(names[0], "mapped.example");
+	ck_assert(space_find(s, AF_INET6, a6("::ffff:127.0.0.3"), &host));
+	ck_assert_uint_eq(host, 2);
+	ck_assert(!space_find(s, AF_INET6, a6("::ffff:10.0.0.1"), &host));
+
+	/* Late answers: known, excluded and new, all mapped. */
+	late[0].addr = a6("::ffff:127.0.0.1");
+	late[1].addr = a6("::ffff:10.0.0.1");
+	late[2].addr = a6("::ffff:127.0.0.9");
+	ck_assert_int_eq(space_extend(s, late, 3, &added), 0);
+	ck_assert_uint_eq(added, 1);
+	expect_host(s, 4, AF_INET, a4("127.0.0.9"));
+	space_free(s);
+	ports_free(p);
+}
+END_TEST
+
 static uint64_t
 rng_next(uint64_t *s)
 {
@@ -1066,6 +1124,7 @@ space_suite(void)
 	tcase_add_test(tc, exclusions);
 	tcase_add_test(tc, everything_excluded);
 	tcase_add_test(tc, family_order);
+	tcase_add_test(tc, mapped_is_ipv4);
 	tcase_add_loop_test(tc, random_vs_model, 0, 5);
 	tcase_add_test(tc, fingerprint);
 	tcase_add_test(tc, names_kept);

@@ -52,7 +52,18 @@ static const struct range_case ranges[] = {
 	{ "::", AF_INET6, "::", "::" },
 	{ "2001:db8::1", AF_INET6, "2001:db8::1", "2001:db8::1" },
 	{ "[2001:DB8:0:0::A]", AF_INET6, "2001:db8::a", "2001:db8::a" },
-	{ "::ffff:1.2.3.4", AF_INET6, "::ffff:1.2.3.4", "::ffff:1.2.3.4" },
+	/* IPv4-mapped: the IPv4 host they reach, in every shape. */
+	{ "::ffff:1.2.3.4", AF_INET, "1.2.3.4", "1.2.3.4" },
+	{ "[::FFFF:7f00:1]", AF_INET, "127.0.0.1", "127.0.0.1" },
+	{ "::ffff:0:0/96", AF_INET, "0.0.0.0", "255.255.255.255" },
+	{ "::ffff:10.1.2.3/120", AF_INET, "10.1.2.0", "10.1.2.255" },
+	{ "::ffff:10.0.0.1-::ffff:10.0.0.9", AF_INET, "10.0.0.1",
+	    "10.0.0.9" },
+	/* Beside the mapped block, or around it: still IPv6. */
+	{ "::fffe:ffff:ffff", AF_INET6, "::fffe:ffff:ffff",
+	    "::fffe:ffff:ffff" },
+	{ "::1:0:0:0", AF_INET6, "::1:0:0:0", "::1:0:0:0" },
+	{ "::ffff:0:0/95", AF_INET6, "::fffe:0:0", "::ffff:ffff:ffff" },
 	{ "fec0::1", AF_INET6, "fec0::1", "fec0::1" },
 	{ "fe7f:ffff::1", AF_INET6, "fe7f:ffff::1", "fe7f:ffff::1" },
 	/* CIDR blocks; host bits are cleared. */
@@ -357,7 +368,7 @@ static const struct ntop_case ntops[] = {
 	{ "::", "::" },
 	{ "2001:0DB8:0000:0000:0000:0000:0000:0001", "2001:db8::1" },
 	{ "2001:db8:0:1:0:0:0:1", "2001:db8:0:1::1" },
-	{ "::ffff:10.0.0.1", "::ffff:10.0.0.1" },
+	{ "::ffff:10.0.0.1", "10.0.0.1" },
 	{ "ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff",
 	    "ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff" },
 };
@@ -377,6 +388,62 @@ START_TEST(ntop_round_trip)
 	ck_assert_int_eq(target_parse(s, &again, err, sizeof(err)), 0);
 	ck_assert_int_eq(again.family, t.family);
 	ck_assert(again.lo == t.lo && again.hi == t.hi);
+}
+END_TEST
+
+struct split_case {
+	const char *lo, *hi;		/* IPv6 */
+	size_t n;
+	struct { int family; const char *lo, *hi; } want[3];
+};
+
+static const struct split_case splits[] = {
+	{ "2001:db8::", "2001:db8::ff", 1,
+	    { { AF_INET6, "2001:db8::", "2001:db8::ff" } } },
+	{ "::ffff:1.2.3.4", "::ffff:1.2.3.9", 1,
+	    { { AF_INET, "1.2.3.4", "1.2.3.9" } } },
+	{ "::", "ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff", 3,
+	    { { AF_INET6, "::", "::fffe:ffff:ffff" },
+	      { AF_INET, "0.0.0.0", "255.255.255.255" },
+	      { AF_INET6, "::1:0:0:0",
+		"ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff" } } },
+	{ "::fffe:ffff:fff0", "::ffff:0.0.0.5", 2,
+	    { { AF_INET6, "::fffe:ffff:fff0", "::fffe:ffff:ffff" },
+	      { AF_INET, "0.0.0.0", "0.0.0.5" } } },
+	{ "::ffff:255.255.255.250", "::1:0:0:3", 2,
+	    { { AF_INET, "255.255.255.250", "255.255.255.255" },
+	      { AF_INET6, "::1:0:0:0", "::1:0:0:3" } } },
+};
+
+START_TEST(split_mapped)
+{
+	const struct split_case *c = &splits[_i];
+	struct target_span out[3];
+	size_t n = target_split_mapped(AF_INET6, addr(AF_INET6, c->lo),
+	    addr(AF_INET6, c->hi), out);
+
+	ck_assert_uint_eq(n, c->n);
+	for (size_t i = 0; i < n; i++) {
+		ck_assert_int_eq(out[i].family, c->want[i].family);
+		ck_assert(out[i].lo == addr(c->want[i].family, c->want[i].lo));
+		ck_assert(out[i].hi == addr(c->want[i].family, c->want[i].hi));
+	}
+}
+END_TEST
+
+START_TEST(unmap_one)
+{
+	target_u128 a = addr(AF_INET6, "::ffff:192.0.2.7");
+
+	ck_assert_int_eq(target_unmap(AF_INET6, &a), AF_INET);
+	ck_assert(a == addr(AF_INET, "192.0.2.7"));
+	a = addr(AF_INET6, "::1");
+	ck_assert_int_eq(target_unmap(AF_INET6, &a), AF_INET6);
+	ck_assert(a == addr(AF_INET6, "::1"));
+	/* An IPv4 address is never touched, whatever its value. */
+	a = 0xffff00000001ULL;
+	ck_assert_int_eq(target_unmap(AF_INET, &a), AF_INET);
+	ck_assert(a == 0xffff00000001ULL);
 }
 END_TEST
 
@@ -414,6 +481,9 @@ target_suite(void)
 	tcase_add_loop_test(conv, ntop_round_trip, 0,
 	    (int)(sizeof(ntops) / sizeof(ntops[0])));
 	tcase_add_test(conv, ntop_small_buffer);
+	tcase_add_loop_test(conv, split_mapped, 0,
+	    (int)(sizeof(splits) / sizeof(splits[0])));
+	tcase_add_test(conv, unmap_one);
 	suite_add_tcase(s, conv);
 	return s;
 }
