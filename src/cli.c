@@ -165,6 +165,16 @@ usage(FILE *f)
 	    DEFAULT_RETRIES, output_names());
 }
 
+/* The long option named exactly name[0..len), or NULL. */
+static const struct option *
+longopt_named(const char *name, size_t len)
+{
+	for (const struct option *o = longopts; o->name != NULL; o++)
+		if (strlen(o->name) == len && memcmp(o->name, name, len) == 0)
+			return o;
+	return NULL;
+}
+
 /* Remember a repeatable option's value (argv outlives the parse). */
 static int
 list_add(const char ***v, size_t *n, const char *s)
@@ -193,17 +203,66 @@ number(const char *what, const char *arg, uint64_t min, uint64_t max,
 	return 0;
 }
 
+/* The word getopt_long() just refused, or "?". */
+static const char *
+option_arg(int argc, char **argv)
+{
+	return optind - 1 < argc && optind > 1 ? argv[optind - 1] : "?";
+}
+
 /* The option as the user typed it, for messages. */
 static void
 option_word(int argc, char **argv, char *buf, size_t len)
 {
-	const char *w = optind - 1 < argc && optind > 1 ? argv[optind - 1] : "?";
+	const char *w = option_arg(argc, argv);
 
 	if (optopt != 0 && (w[0] != '-' || w[1] != '-')) {
 		snprintf(buf, len, "-%c", optopt);
 		return;
 	}
 	snprintf(buf, len, "%.*s", (int)strcspn(w, "="), w);
+}
+
+/*
+ * getopt_long() refused an option: say why.  It returns the same '?' for
+ * an unknown name, an ambiguous abbreviation and a value given to an
+ * option that takes none, so tell them apart here.
+ */
+static void
+option_refused(int argc, char **argv)
+{
+	const char *w = option_arg(argc, argv), *name;
+	const struct option *match = NULL;
+	char word[64], list[256] = "";
+	size_t len;
+	int n = 0;
+
+	option_word(argc, argv, word, sizeof(word));
+	if (strncmp(w, "--", 2) != 0 || w[2] == '\0' || w[2] == '=') {
+		log_error("unknown option '%s' (see trawl --help)", word);
+		return;
+	}
+	name = w + 2;
+	len = strcspn(name, "=");
+	if ((match = longopt_named(name, len)) == NULL) {
+		for (const struct option *o = longopts; o->name != NULL; o++) {
+			size_t used = strlen(list);
+
+			if (strncmp(o->name, name, len) != 0)
+				continue;
+			match = o;
+			n++;
+			snprintf(list + used, sizeof(list) - used, "%s--%s",
+			    used > 0 ? ", " : "", o->name);
+		}
+	}
+	if (n > 1)
+		log_error("ambiguous option '%s' (%s)", word, list);
+	else if (match != NULL && match->has_arg == no_argument &&
+	    name[len] == '=')
+		log_error("option '--%s' takes no value", match->name);
+	else
+		log_error("unknown option '%s' (see trawl --help)", word);
 }
 
 /*
@@ -254,30 +313,34 @@ outputs_resolve(struct cli *c)
 	return 0;
 }
 
-/* The value of --config in argv, NULL when absent; -1: given twice. */
+/*
+ * The value of --config in argv, NULL when absent; -1: given twice.  The
+ * command line is read by getopt_long() itself, so that every spelling it
+ * takes for --config is found here too ("--conf FILE", "--config=FILE"),
+ * and a word that is another option's value ("-o --config") is not.  Any
+ * other mistake is left for the real parse to report.
+ */
 static int
 config_find(int argc, char **argv, const char **path)
 {
-	*path = NULL;
-	for (int i = 1; i < argc; i++) {
-		const char *v = NULL;
+	int ch;
 
-		if (strcmp(argv[i], "--") == 0)
-			break;
-		if (strcmp(argv[i], "--config") == 0 && i + 1 < argc)
-			v = argv[++i];
-		else if (strncmp(argv[i], "--config=", 9) == 0)
-			v = argv[i] + 9;
-		if (v == NULL)
+	*path = NULL;
+	opterr = 0;
+	optind = 1;
+	while ((ch = getopt_long(argc, argv, shortopts, longopts,
+	    NULL)) != -1) {
+		if (ch != OPT_CONFIG)
 			continue;
 		if (*path != NULL) {
 			log_error("--config given twice");
 			return -1;
 		}
-		*path = v;
+		*path = optarg;
 	}
 	return 0;
 }
+
 
 /*
  * Put the words of the --config file before the command line's, so that
@@ -306,15 +369,26 @@ config_merge(struct cli *c, int *argc, char ***argv)
 	for (size_t i = 0; i < a->argc; i++) {
 		const char *w = a->argv[i] + 2;
 		size_t len = strcspn(w, "=");
-		bool known = false;
+		const struct option *o = longopt_named(w, len);
 
-		for (const struct option *o = longopts; o->name != NULL; o++)
-			if (strlen(o->name) == len &&
-			    memcmp(o->name, w, len) == 0)
-				known = strcmp(o->name, "config") != 0;
-		if (!known) {
+		if (o == NULL || o->val == OPT_CONFIG) {
 			log_error("%s:%zu: unknown option '%.*s'", c->config,
 			    a->lines[i], (int)len, w);
+			return CLI_USAGE;
+		}
+		/*
+		 * getopt_long() would take the next word of the command line
+		 * as the value of "--output", and refuse "--quiet=yes" as an
+		 * unknown option: say what is really wrong, and where.
+		 */
+		if (o->has_arg == required_argument && w[len] != '=') {
+			log_error("%s:%zu: missing value for '%s'", c->config,
+			    a->lines[i], o->name);
+			return CLI_USAGE;
+		}
+		if (o->has_arg == no_argument && w[len] == '=') {
+			log_error("%s:%zu: '%s' takes no value (write just "
+			    "'%s')", c->config, a->lines[i], o->name, o->name);
 			return CLI_USAGE;
 		}
 	}
@@ -382,10 +456,14 @@ cli_parse(struct cli *c, int argc, char **argv)
 			break;
 		switch (ch) {
 		case '4':
-			c->family = AF_INET;
-			break;
 		case '6':
-			c->family = AF_INET6;
+			/* Both would scan nothing: the last one must not win. */
+			if (c->family != AF_UNSPEC &&
+			    c->family != (ch == '4' ? AF_INET : AF_INET6)) {
+				log_error("-4 and -6 exclude each other");
+				return CLI_USAGE;
+			}
+			c->family = ch == '4' ? AF_INET : AF_INET6;
 			break;
 		case 'c':
 			if (number("concurrency", optarg, 1, 1000000,
@@ -595,8 +673,7 @@ cli_parse(struct cli *c, int argc, char **argv)
 			log_error("option '%s' needs a value", word);
 			return CLI_USAGE;
 		default:
-			option_word(argc, argv, word, sizeof(word));
-			log_error("unknown option '%s' (see trawl --help)", word);
+			option_refused(argc, argv);
 			return CLI_USAGE;
 		}
 	}

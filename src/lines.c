@@ -76,7 +76,14 @@ lines_each(const char *path, lines_fn *fn, void *ctx)
 			break;
 		}
 		line = spelt;
-		s = trim(line);
+		s = line;
+		/*
+		 * Some editors start a UTF-8 file with a byte order mark; it
+		 * is invisible, so "bad target '127.0.0.1'" would be a riddle.
+		 */
+		if (lineno == 0 && strncmp(s, "\xef\xbb\xbf", 3) == 0)
+			s += 3;
+		s = trim(s);
 		lineno++;
 		if (*s != '\0' && (rc = fn(ctx, path, lineno, s)) != 0)
 			break;

@@ -84,6 +84,11 @@ signals_setup(void)
 	sigemptyset(&sa.sa_mask);
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
+	/*
+	 * A closed terminal or ssh session: the user did not ask to lose the
+	 * scan, so save it as on SIGTERM.
+	 */
+	sigaction(SIGHUP, &sa, NULL);
 }
 
 /* --- targets and exclusions to the space --------------------------------- */
@@ -637,7 +642,7 @@ summary(const struct out_stats *st, const struct names_run *nr,
 		snprintf(names, sizeof(names), "; names: %zu resolved, %zu "
 		    "unresolved", resolved, unresolved);
 	log_info("%llu probes, %llu open, %llu closed, %llu filtered, "
-	    "%llu unreachable in %.2f s (%.0f probes/s)%s%s",
+	    "%llu unreachable in %.2f s (%.0f probes/s)%s%s%s%s",
 	    (unsigned long long)st->probes,
 	    (unsigned long long)st->count[STATE_OPEN],
 	    (unsigned long long)st->count[STATE_CLOSED],
@@ -645,7 +650,9 @@ summary(const struct out_stats *st, const struct names_run *nr,
 	    (unsigned long long)st->count[STATE_UNREACHABLE],
 	    st->elapsed_s,
 	    st->elapsed_s > 0 ? (double)st->probes / st->elapsed_s : 0.0,
-	    names, st->interrupted ? ", interrupted" : "");
+	    names, st->interrupted ? ", interrupted" : "",
+	    st->failed != NULL ? ", stopped: " : "",
+	    st->failed != NULL ? st->failed : "");
 }
 
 /* --- outputs ------------------------------------------------------------ */
@@ -998,8 +1005,15 @@ scan(const struct cli *c, struct space *s, struct work *w,
 			st.probes += st.count[i];
 	st.hosts = space_hosts(s);
 	st.elapsed_s = seconds_since(start);
-	st.interrupted = rc != 0 || (stop_signal != 0 && (growing ||
-	    work_left(h)));
+	/*
+	 * Interrupted: the user stopped it.  A run stopped by an error says
+	 * which, not "interrupted" (a full disk is nobody's Ctrl-C).
+	 */
+	st.interrupted = rc == 0 && stop_signal != 0 && (growing ||
+	    work_left(h));
+	st.failed = rc == -1 ? "output failed" : rc == -2 ?
+	    "cannot open connections" : rc == -3 ? "cannot start a thread" :
+	    NULL;
 	collect_end(relay.col, &st);
 	/* An interrupted or failed run never replaces the baseline. */
 	if (!st.interrupted && status == EXIT_DONE && rc == 0 &&
@@ -1026,14 +1040,14 @@ scan(const struct cli *c, struct space *s, struct work *w,
 	}
 	if (!c->quiet)
 		summary(&st, nr, &fs);
-	if (st.interrupted && growing) {
+	if ((st.interrupted || rc != 0) && growing) {
 		/*
 		 * Where names landed in the order depends on when they
 		 * resolved: no later run could find the same positions.
 		 */
 		log_warn("stopped; names were resolved during the scan, so it "
 		    "cannot be resumed: give --resume FILE from the start");
-	} else if (st.interrupted && !out_failed) {
+	} else if ((st.interrupted || rc != 0) && !out_failed) {
 		if (save_rest(w, h) != 0) {
 			log_error("cannot save the rest of the scan to '%s': %s",
 			    w->resume_path, strerror(errno));

@@ -78,6 +78,9 @@ grep_end(struct wbuf *w, const struct out_stats *st)
 	if (st->interrupted)
 		wbuf_puts(w, "# trawl was interrupted: the scan is not "
 		    "complete\n");
+	else if (st->failed != NULL)
+		wbuf_printf(w, "# trawl stopped (%s): the scan is not "
+		    "complete\n", st->failed);
 	wbuf_printf(w, "# trawl done at %s -- %llu IP address%s (%llu host%s "
 	    "up) scanned in %.2f seconds\n", when, (unsigned long long)total,
 	    total == 1 ? "" : "es", (unsigned long long)st->hosts_up,

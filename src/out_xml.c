@@ -152,8 +152,9 @@ xml_end(struct wbuf *w, const struct out_stats *st)
 	    when, when, (unsigned long long)total, total == 1 ? "" : "es",
 	    (unsigned long long)st->hosts_up, st->hosts_up == 1 ? "" : "s",
 	    st->elapsed_s, st->elapsed_s);
-	if (st->interrupted)
-		wbuf_puts(w, "exit=\"error\" errormsg=\"interrupted\"/>");
+	if (st->interrupted || st->failed != NULL)
+		wbuf_printf(w, "exit=\"error\" errormsg=\"%s\"/>",
+		    st->interrupted ? "interrupted" : st->failed);
 	else
 		wbuf_puts(w, "exit=\"success\"/>");
 	wbuf_printf(w, "<hosts up=\"%llu\" down=\"%llu\" total=\"%llu\"/>\n"

@@ -1,6 +1,7 @@
 /*
  * Line-oriented input files (targets, exclusions): '#' starts a comment,
- * blank lines are skipped, surrounding white space is ignored.
+ * blank lines are skipped, surrounding white space is ignored, and so is a
+ * UTF-8 byte order mark at the start of the file.
  */
 #ifndef TRAWL_LINES_H
 #define TRAWL_LINES_H

@@ -61,7 +61,9 @@ struct out_stats {
 	uint64_t hosts_up;
 	uint64_t count[STATE_COUNT];
 	double elapsed_s;
-	int interrupted;
+	int interrupted;		/* stopped by the user (a signal) */
+	/* Stopped by an error, in a few words ("output failed"); or NULL. */
+	const char *failed;
 };
 
 struct out_format {

@@ -58,6 +58,15 @@ USAGE = [
     (['--retries', '11', T], None, "'11'"),
     (['--retries', '-1', T], None, "'-1'"),
     (['-p'], None, None),                             # missing argument
+    # Say what is wrong, not "unknown option".
+    (['--dry-run=yes', T], "trawl: option '--dry-run' takes no value", None),
+    (['--qui=1', T], "trawl: option '--quiet' takes no value", None),
+    (['--st', 'open', T],
+     "trawl: ambiguous option '--st' (--stats-every, --states)", None),
+    (['--bogus=1', T], "trawl: unknown option '--bogus' (see trawl --help)",
+     None),
+    (['-4', '-6', T], 'trawl: -4 and -6 exclude each other', None),
+    (['-6', '-4', T], 'trawl: -4 and -6 exclude each other', None),
 ]
 for args, exact, piece in USAGE:
     r = netns.run([trawl, *args], timeout=20)
@@ -76,6 +85,57 @@ for args, exact, piece in USAGE:
     if piece is not None:
         ck.check(piece in lines[0], 'stderr %r does not name %r (%s)'
                  % (lines[0], piece, r.cmd))
+
+# --- config files: every spelling of --config, values where they belong ---
+
+def conf(name, text):
+    path = os.path.join(tmp, name)
+    with open(path, 'w') as f:
+        f.write(text)
+    return path
+
+
+o_conf = conf('o.conf', 'output\n')
+q_conf = conf('q.conf', '# nothing to say\nquiet = yes\n')
+a_conf = conf('a.conf', 'top-ports = 5\nexclude = 127.0.0.2\n')
+CONF = [
+    # (arguments, exit status, stdout, stderr lines)
+    (['--config', o_conf, '-p', '22', T], 2, '',
+     ["trawl: %s:1: missing value for 'output'" % o_conf]),
+    (['--config', q_conf, '-p', '22', T], 2, '',
+     ["trawl: %s:2: 'quiet' takes no value (write just 'quiet')" % q_conf]),
+    # getopt_long() takes abbreviations: each one reads the file.
+    (['--conf', a_conf, '--dry-run', '127.0.0.1-3'], 0,
+     '10 probes (2 hosts x 5 ports)\n', []),
+    (['--confi=' + a_conf, '--dry-run', '127.0.0.1-3'], 0,
+     '10 probes (2 hosts x 5 ports)\n', []),
+    (['--dry-run', '127.0.0.1-3', '--config', a_conf], 0,
+     '10 probes (2 hosts x 5 ports)\n', []),
+    (['--conf=' + os.path.join(tmp, 'nonexist.conf'), '--dry-run', T], 2, '',
+     ["trawl: cannot read '%s': No such file or directory"
+      % os.path.join(tmp, 'nonexist.conf')]),
+    (['--conf', a_conf, '--config=' + a_conf, '--dry-run', T], 2, '',
+     ['trawl: --config given twice']),
+    # The value of -o, not a --config option.
+    (['-o', '--config', '--dry-run', T], 0,
+     '100 probes (1 hosts x 100 ports)\n', []),
+]
+for args, rc, out, err in CONF:
+    r = netns.run([trawl, *args], timeout=20)
+    ck.check((r.rc, r.out, r.err_lines) == (rc, out, err),
+             'want exit %d, stdout %r, stderr %r; got exit %r, %r, %r (%s)'
+             % (rc, out, err, r.rc, r.out, r.err_lines, r.cmd))
+ck.check(not os.path.exists('--config') and
+         not os.path.exists(os.path.join(tmp, '--config')),
+         'a file named --config was written')
+
+# A UTF-8 byte order mark starts some files: not part of the first target.
+bom = conf('bom.txt', '\ufeff127.0.0.1\n127.0.0.2\n')
+r = netns.run([trawl, '--dry-run', '-p', '1', '-i', bom, '--exclude-file',
+               conf('bomx.txt', '\ufeff127.0.0.2\n')])
+ck.check((r.rc, r.out, r.err) == (0, '1 probes (1 hosts x 1 ports)\n', ''),
+         'byte order mark in -i and --exclude-file: %r %r %r'
+         % (r.rc, r.out, r.err))
 
 # --- help and version ------------------------------------------------------
 

@@ -604,7 +604,8 @@ else:
 
 # --- 5. a scan stopped by a signal still leaves a whole document -----------
 
-for sig in (signal.SIGINT, signal.SIGTERM):
+# SIGHUP too: a closed terminal or ssh session must save like SIGTERM.
+for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
     name = signal.Signals(sig).name
     sub = os.path.join(tmp, 'stop-' + name)
     os.mkdir(sub)
@@ -629,6 +630,13 @@ for sig in (signal.SIGINT, signal.SIGTERM):
     ck.check(still and p.returncode == 128 + sig,
              '%s: exit %r, want %d (and still running at the signal: %r)'
              % (name, p.returncode, 128 + sig, still))
+    elines = err.decode('utf-8', 'replace').splitlines()
+    ck.check(len(elines) == 2 and elines[0].endswith(', interrupted') and
+             elines[1] == 'trawl: stopped; to continue: trawl --resume '
+             'trawl.resume with the same arguments' and
+             os.path.exists(os.path.join(sub, 'trawl.resume')),
+             '%s: want the summary ", interrupted", "to continue" and '
+             'trawl.resume saved: %r, %r' % (name, elines, os.listdir(sub)))
     if xmllint(xpath, 'stopped by %s' % name, valid=False) and \
             xmllint(xpath, 'stopped by %s' % name):
         root, hx = read_xml(xpath, 'stopped')

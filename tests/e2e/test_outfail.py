@@ -64,13 +64,16 @@ truth1 = netns.Truth().build(['127.0.0.1'], [22], {('127.0.0.1', 22)},
 SMALL = ['-t', '300', '-p', '22', '127.0.0.1']
 
 
+STOPPED = ', stopped: output failed'
+
+
 def extra_lines(r, allowed):
-    """stderr lines that are neither the summary (possibly interrupted) nor
-    in allowed."""
+    """stderr lines that are neither the summary (possibly stopped by the
+    output failure: not "interrupted", nobody pressed Ctrl-C) nor in
+    allowed."""
     out = []
     for line in r.err_lines:
-        base = line[:-len(', interrupted')] \
-            if line.endswith(', interrupted') else line
+        base = line[:-len(STOPPED)] if line.endswith(STOPPED) else line
         if netns.SUMMARY_RE.match(base) or line in allowed:
             continue
         out.append(line)
