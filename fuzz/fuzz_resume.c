@@ -3,11 +3,21 @@
  * shard that --shard takes and ascending, disjoint, non-empty ranges, which
  * resume_normalize() keeps as they are but for joining neighbours; saved
  * and loaded again it is the same resume.
+ *
+ * And the file together with the plan it continues, as trawl uses it: a
+ * small scan (its size taken from the file's fingerprint, so that mutating
+ * the file mutates the scan too) checks the file with resume_fits(), and
+ * a file it accepts is walked to its end, every position a probe of the
+ * scan.  A range past the walk's end crashed iter_next() once.
  */
+#include <sys/socket.h>
 #include <unistd.h>
 
+#include "trawl/iter.h"
+#include "trawl/ports.h"
 #include "trawl/resume.h"
 #include "trawl/shard.h"
+#include "trawl/space.h"
 
 #include "fuzz.h"
 
@@ -78,6 +88,54 @@ round_trip(const struct resume *r)
 	resume_free(&back);
 }
 
+/* The scan the file claims to continue, and a walk of what it has left. */
+static void
+check_with_plan(const struct resume *r)
+{
+	uint64_t hosts = 1 + r->fingerprint % 50;
+	unsigned nports = 1 + (unsigned)(r->fingerprint >> 8) % 20;
+	struct ports *ports = ports_new();
+	struct space *s = space_new();
+	struct iter_plan plan;
+	struct iter_probe p;
+	struct iter it;
+	struct iter_range none = { 0, 0 };
+	uint64_t lo, hi, walked = 0, left = 0;
+	char spec[16], err[512] = "";
+
+	FUZZ_CHECK(ports != NULL && s != NULL);
+	snprintf(spec, sizeof(spec), "1-%u", nports);
+	FUZZ_CHECK(ports_parse(ports, spec, err, sizeof(err)) == 0);
+	FUZZ_CHECK(space_add_range(s, AF_INET, 0x0a000000,
+	    0x0a000000 + hosts - 1) == 0);
+	FUZZ_CHECK(space_finish(s, ports, err, sizeof(err)) == 0);
+	shard_range(space_probes(s), r->shard_i, r->shard_n, &lo, &hi);
+	if (resume_fits(r, lo, hi, NAME, err, sizeof(err)) == 0) {
+		iter_plan_init(&plan, s, r->order, r->seed);
+		/* No ranges: nothing left (NULL would mean the whole walk). */
+		iter_init(&it, &plan, r->nranges > 0 ? r->ranges : &none, 0);
+		if (r->nranges > 0)
+			iter_init(&it, &plan, r->ranges, r->nranges);
+		for (size_t i = 0; i < r->nranges; i++)
+			left += r->ranges[i].hi - r->ranges[i].lo;
+		FUZZ_CHECK(iter_remaining(&it) == left);
+		while (iter_next(&it, &p)) {
+			FUZZ_CHECK(p.pos >= lo && p.pos < hi);
+			FUZZ_CHECK(p.host < hosts);
+			FUZZ_CHECK(p.port >= 1 && p.port <= nports);
+			walked++;
+		}
+		FUZZ_CHECK(walked == left);
+		iter_plan_free(&plan);
+	} else {
+		fuzz_check_err(err, sizeof(err));
+		FUZZ_CHECK(strncmp(err, NAME ": bad resume file: ",
+		    strlen(NAME ": bad resume file: ")) == 0);
+	}
+	space_free(s);
+	ports_free(ports);
+}
+
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -91,6 +149,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		check_shard(&r);
 		check_ranges(&r);
 		round_trip(&r);
+		check_with_plan(&r);
 		resume_free(&r);
 	} else {
 		fuzz_check_err(err, sizeof(err));

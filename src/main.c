@@ -492,6 +492,7 @@ static int
 plan_work(const struct cli *c, const struct space *s, struct work *w)
 {
 	struct resume *st = &w->state;
+	uint64_t lo, hi;
 	char err[512];
 	int rc;
 
@@ -538,6 +539,12 @@ plan_work(const struct cli *c, const struct space *s, struct work *w)
 			w->resumed = true;
 		}
 	}
+	shard_range(space_probes(s), st->shard_i, st->shard_n, &lo, &hi);
+	if (w->resumed && resume_fits(st, lo, hi, c->resume, err,
+	    sizeof(err)) != 0) {
+		log_error("%s", err);
+		return EXIT_USAGE;
+	}
 	iter_plan_init(&w->plan, s, st->order, st->seed);
 	if (!w->resumed) {
 		st->ranges = malloc(sizeof(*st->ranges));
@@ -545,8 +552,8 @@ plan_work(const struct cli *c, const struct space *s, struct work *w)
 			log_error("out of memory");
 			return EXIT_FAILED;
 		}
-		shard_range(space_probes(s), st->shard_i, st->shard_n,
-		    &st->ranges[0].lo, &st->ranges[0].hi);
+		st->ranges[0].lo = lo;
+		st->ranges[0].hi = hi;
 		st->nranges = 1;
 	}
 	return GO_ON;

@@ -205,6 +205,19 @@ out:
 }
 
 int
+resume_fits(const struct resume *r, uint64_t lo, uint64_t hi,
+    const char *name, char *err, size_t errlen)
+{
+	/* Ascending and disjoint (resume_parse_buf()): the ends suffice. */
+	if (r->nranges == 0 ||
+	    (r->ranges[0].lo >= lo && r->ranges[r->nranges - 1].hi <= hi))
+		return 0;
+	snprintf(err, errlen, "%s: bad resume file: its ranges run outside "
+	    "the scan's positions %" PRIu64 "-%" PRIu64, name, lo, hi);
+	return -1;
+}
+
+int
 resume_load(const char *path, struct resume *r, char *err, size_t errlen)
 {
 	char *buf;

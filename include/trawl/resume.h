@@ -32,6 +32,14 @@ int resume_parse_buf(const char *buf, size_t len, const char *name,
  * with a message in err (unreadable or malformed file).
  */
 int resume_load(const char *path, struct resume *r, char *err, size_t errlen);
+/*
+ * Whether r's ranges lie within positions [lo, hi), the slice of the scan
+ * it claims to continue (shard_range()): a file edited or damaged past
+ * the end of the walk must not reach iter_next().  0, or -1 with a
+ * message "NAME: bad resume file: ..." in err.
+ */
+int resume_fits(const struct resume *r, uint64_t lo, uint64_t hi,
+    const char *name, char *err, size_t errlen);
 /* Write r to path atomically (temporary file, fsync, rename).  0 or -1. */
 int resume_save(const char *path, const struct resume *r);
 void resume_free(struct resume *r);

@@ -12,6 +12,7 @@ import stat
 import subprocess
 import sys
 import tempfile
+import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import netns  # noqa: E402
@@ -136,6 +137,56 @@ r = netns.run([trawl, '--dry-run', '-p', '1', '-i', bom, '--exclude-file',
 ck.check((r.rc, r.out, r.err) == (0, '1 probes (1 hosts x 1 ports)\n', ''),
          'byte order mark in -i and --exclude-file: %r %r %r'
          % (r.rc, r.out, r.err))
+
+# --- a resume file whose ranges run past the scan: refused, not a crash ---
+
+def epoll_ready(p, timeout=60):
+    """trawl has its signal handlers once it has an epoll instance."""
+    deadline = time.monotonic() + timeout
+    fddir = '/proc/%d/fd' % p.pid
+    while time.monotonic() < deadline and p.poll() is None:
+        try:
+            links = [os.readlink(os.path.join(fddir, f))
+                     for f in os.listdir(fddir)]
+        except OSError:
+            links = []
+        if 'anon_inode:[eventpoll]' in links:
+            return True
+        time.sleep(0.01)
+    return False
+
+
+netns.nft_drop({('127.0.2.%d' % i, port) for i in range(16)
+                for port in range(5000, 5101)})
+res = os.path.join(tmp, 'edit.resume')
+RSCAN = ['-q', '-p', '1-6000', '-t', '500', '-c', '50', '127.0.2.0/28']
+p = subprocess.Popen([trawl, *RSCAN, '--resume', res],
+                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+ck.check(epoll_ready(p), 'trawl ended before it was stopped')
+p.send_signal(signal.SIGINT)
+ck.check(p.wait(60) == 130 and os.path.exists(res),
+         'SIGINT: exit %r, resume file %s' % (p.returncode,
+                                              os.path.exists(res)))
+with open(res) as f:
+    saved = [line for line in f.read().splitlines()
+             if not line.startswith('range ')]
+for shard, ranges in ((None, ['range 95990 96001']),
+                      (None, ['range 5 99999999']),
+                      (None, ['range 0 5', 'range 18446744073709551614 '
+                              '18446744073709551615']),
+                      ('1/2', ['range 47990 48001'])):
+    lines = [l if not (shard and l.startswith('shard ')) else
+             'shard ' + shard for l in saved]
+    with open(res, 'w') as f:
+        f.write('\n'.join(lines[:-1] + ranges + ['end', '']))
+    extra = ['--shard', shard] if shard else []
+    for dry in (['--dry-run'], []):
+        r = netns.run([trawl, *dry, *RSCAN, *extra, '--resume', res])
+        ck.check(r.rc == 2 and r.out == '' and len(r.err_lines) == 1 and
+                 r.err_lines[0].startswith('trawl: %s: bad resume file: '
+                                           % res),
+                 'resume file with %s: want exit 2 and "bad resume file", '
+                 'got exit %r, %r, %r' % (ranges, r.rc, r.out, r.err))
 
 # --- help and version ------------------------------------------------------
 

@@ -147,6 +147,33 @@ START_TEST(save_and_load)
 }
 END_TEST
 
+/* Ranges must lie inside the slice of the scan the file continues. */
+START_TEST(fits)
+{
+	static const char text[] = HEAD "shard 1/1\nrange 5 10\n"
+	    "range 20 96000\nend\n";
+	struct resume r;
+	char err[256] = "";
+
+	ck_assert_msg(PARSE(text, &r, err) == 0, "refused: %s", err);
+	ck_assert_int_eq(resume_fits(&r, 0, 96000, "t.resume", err,
+	    sizeof(err)), 0);
+	ck_assert_int_eq(resume_fits(&r, 5, 96000, "t.resume", err,
+	    sizeof(err)), 0);
+	ck_assert_int_eq(resume_fits(&r, 0, 95999, "t.resume", err,
+	    sizeof(err)), -1);
+	ck_assert_str_eq(err, "t.resume: bad resume file: its ranges run "
+	    "outside the scan's positions 0-95999");
+	ck_assert_int_eq(resume_fits(&r, 6, 96000, "t.resume", err,
+	    sizeof(err)), -1);
+	resume_free(&r);
+	/* Nothing left: fits any slice, an empty one too. */
+	memset(&r, 0, sizeof(r));
+	ck_assert_int_eq(resume_fits(&r, 7, 7, "t.resume", err,
+	    sizeof(err)), 0);
+}
+END_TEST
+
 static Suite *
 resume_suite(void)
 {
@@ -157,6 +184,7 @@ resume_suite(void)
 	tcase_add_test(tc, line_endings);
 	tcase_add_loop_test(tc, refused, 0, sizeof(bads) / sizeof(bads[0]));
 	tcase_add_test(tc, save_and_load);
+	tcase_add_test(tc, fits);
 	suite_add_tcase(s, tc);
 	return s;
 }
