@@ -676,37 +676,57 @@ out_name(const char *path)
 	return strcmp(path, "-") == 0 ? "standard output" : path;
 }
 
-/* Open every -o; on failure close those opened and say why. */
+/*
+ * Open every -o, all or none; on failure say why, and *status is the exit
+ * status (a file given twice under two names is a usage error).
+ */
 static struct outfile *
-outputs_open(const struct cli *c, bool append, struct collect *col)
+outputs_open(const struct cli *c, bool append, struct collect *col,
+    int *status)
 {
 	struct outfile *o = calloc(c->noutputs, sizeof(*o));
+	const char **paths = calloc(c->noutputs, sizeof(*paths));
+	struct wbuf **ws = calloc(c->noutputs, sizeof(*ws));
+	size_t bad = 0, same = 0;
+	int rc, fail = EXIT_FAILED;
 
-	if (o == NULL) {
+	if (o == NULL || paths == NULL || ws == NULL) {
 		log_error("out of memory");
-		return NULL;
+		goto fail;
+	}
+	for (size_t i = 0; i < c->noutputs; i++)
+		paths[i] = c->outputs[i].path;
+	/* A resumed scan adds to the output of the run it continues. */
+	rc = wbuf_open_set(paths, c->noutputs, append, ws, &bad, &same);
+	if (rc == -2) {
+		log_error("outputs '%s' and '%s' are the same file",
+		    out_name(paths[same]), out_name(paths[bad]));
+		fail = EXIT_USAGE;
+		goto fail;
+	}
+	if (rc != 0) {
+		log_error("cannot open '%s': %s", paths[bad], strerror(errno));
+		goto fail;
 	}
 	for (size_t i = 0; i < c->noutputs; i++) {
 		o[i].fmt = c->outputs[i].format;
-		o[i].path = c->outputs[i].path;
-		/* A resumed scan adds to the output of the run it continues. */
-		o[i].w = wbuf_open(o[i].path, append);
-		if (o[i].w == NULL) {
-			log_error("cannot open '%s': %s", o[i].path,
-			    strerror(errno));
-			goto fail;
-		}
+		o[i].path = paths[i];
+		o[i].w = ws[i];
 		if (collect_add_output(col, o[i].fmt, o[i].w) != 0) {
 			log_error("too many outputs");
+			for (size_t k = 0; k < c->noutputs; k++)
+				(void)wbuf_close(ws[k]);
 			goto fail;
 		}
 	}
+	free(paths);
+	free(ws);
 	return o;
 fail:
-	for (size_t i = 0; i < c->noutputs; i++)
-		if (o[i].w != NULL)
-			(void)wbuf_close(o[i].w);
+	free(paths);
+	free(ws);
 	free(o);
+	*status = fail;
 	return NULL;
 }
 
@@ -911,12 +931,12 @@ scan(const struct cli *c, struct space *s, struct work *w,
 		return EXIT_FAILED;
 	}
 	collect_set_run(relay.col, &run);
-	out = outputs_open(c, w->resumed, relay.col);
+	out = outputs_open(c, w->resumed, relay.col, &status);
 	if (out == NULL) {
 		collect_free(relay.col);
 		baseline_free(cmp.old);
 		baseline_free(cmp.now);
-		return EXIT_FAILED;
+		return status;
 	}
 	cmp.out = out;
 	if (cmp.now != NULL)

@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "trawl/wbuf.h"
@@ -43,26 +44,96 @@ wbuf_alloc(int fd, int owned, const char *path)
 	return w;
 }
 
-struct wbuf *
-wbuf_open(const char *path, bool append)
+/*
+ * Open path for writing, without truncating it; *created: it did not exist
+ * and this call made it (so a failure later may remove it again).
+ */
+static int
+open_output(const char *path, bool append, bool *created)
 {
-	struct wbuf *w;
-	int fd;
+	int flags = O_WRONLY | O_CLOEXEC | (append ? O_APPEND : 0), fd;
 
+	*created = false;
 	if (strcmp(path, "-") == 0)
-		return wbuf_alloc(STDOUT_FILENO, 0, "-");
-	fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC |
-	    (append ? O_APPEND : O_TRUNC), 0666);
-	if (fd < 0)
-		return NULL;
-	w = wbuf_alloc(fd, 1, path);
-	if (w == NULL) {
-		int saved = errno;
-
-		close(fd);
-		errno = saved;
+		return STDOUT_FILENO;
+	if ((fd = open(path, flags | O_CREAT | O_EXCL, 0666)) >= 0) {
+		*created = true;
+		return fd;
 	}
-	return w;
+	if (errno != EEXIST)
+		return -1;
+	fd = open(path, flags);
+	/* A dangling symbolic link: create what it points to, as before. */
+	if (fd < 0 && errno == ENOENT)
+		fd = open(path, flags | O_CREAT, 0666);
+	return fd;
+}
+
+int
+wbuf_open_set(const char *const *paths, size_t n, bool append,
+    struct wbuf **ws, size_t *bad, size_t *same)
+{
+	struct stat *st = calloc(n > 0 ? n : 1, sizeof(*st));
+	bool *created = calloc(n > 0 ? n : 1, sizeof(*created));
+	int rc = -1, saved;
+	size_t i, k;
+
+	for (i = 0; i < n; i++)
+		ws[i] = NULL;
+	if (st == NULL || created == NULL) {
+		*bad = 0;
+		goto fail;
+	}
+	for (i = 0; i < n; i++) {
+		int fd = open_output(paths[i], append, &created[i]);
+
+		*bad = i;
+		if (fd < 0 || fstat(fd, &st[i]) != 0 ||
+		    (ws[i] = wbuf_alloc(fd, fd != STDOUT_FILENO,
+		    paths[i])) == NULL) {
+			saved = errno;
+			if (fd >= 0 && fd != STDOUT_FILENO)
+				close(fd);
+			errno = saved;
+			goto fail;
+		}
+		/*
+		 * One file under two names (a link, "./a", /dev/stdout):
+		 * two formats would interleave in it.  Devices such as
+		 * /dev/null take any number of writers.
+		 */
+		for (k = 0; k < i; k++) {
+			if (S_ISREG(st[i].st_mode) && S_ISREG(st[k].st_mode) &&
+			    st[i].st_dev == st[k].st_dev &&
+			    st[i].st_ino == st[k].st_ino) {
+				*same = k;
+				rc = -2;
+				goto fail;
+			}
+		}
+	}
+	/* Only now that all are open: truncate what a new scan replaces. */
+	for (i = 0; i < n && !append; i++) {
+		*bad = i;
+		if (ws[i]->owned && S_ISREG(st[i].st_mode) &&
+		    ftruncate(ws[i]->fd, 0) != 0)
+			goto fail;
+	}
+	free(st);
+	free(created);
+	return 0;
+fail:
+	saved = errno;
+	for (i = 0; i < n; i++) {
+		(void)wbuf_close(ws[i]);
+		ws[i] = NULL;
+		if (created != NULL && created[i])
+			(void)unlink(paths[i]);
+	}
+	free(st);
+	free(created);
+	errno = saved;
+	return rc;
 }
 
 struct wbuf *

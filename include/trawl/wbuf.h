@@ -13,8 +13,16 @@
 
 struct wbuf;
 
-/* "-" is standard output.  NULL with errno on failure. */
-struct wbuf *wbuf_open(const char *path, bool append);
+/*
+ * Open n output files together ("-" is standard output), appending to
+ * them or, once every one is open, truncating them: a file that cannot be
+ * opened leaves the others as they were, and files this call created are
+ * removed again.  Returns 0 with ws[0..n) set; -1 with errno when
+ * paths[*bad] cannot be opened; -2 when paths[*bad] is the same regular
+ * file as paths[*same] under another name.
+ */
+int wbuf_open_set(const char *const *paths, size_t n, bool append,
+    struct wbuf **ws, size_t *bad, size_t *same);
 /* An existing descriptor, not closed by wbuf_close() (tests). */
 struct wbuf *wbuf_fdopen(int fd);
 /* Flush and close; returns 0 or the first errno met. */

@@ -330,6 +330,42 @@ ck.check(r.out == '' and not any(netns.SUMMARY_RE.match(l)
 ck.check(any(bad in l for l in r.err_lines), 'stderr does not name %s: %r'
          % (bad, r.err))
 
+# Every -o is opened before any is truncated: a later one that fails
+# leaves an earlier file as it was, and removes the one it created.
+keep = os.path.join(tmp, 'precious')
+made = os.path.join(tmp, 'made-now')
+with open(keep, 'w') as f:
+    f.write('precious\n')
+r = netns.run([trawl, '-o', keep, '-o', 'ndjson:' + made, '-o', bad, *SCAN])
+with open(keep) as f:
+    kept = f.read()
+ck.check(r.rc == 1 and kept == 'precious\n' and not os.path.exists(made)
+         and r.err_lines == ["trawl: cannot open '%s': No such file or "
+                             "directory" % bad],
+         'a failing -o after others: want exit 1, %s untouched and %s not '
+         'left behind: exit %r, %r, %s, %r' % (keep, made, r.rc, kept,
+                                               os.path.exists(made), r.err))
+
+# One file under two names would interleave two formats: refused, exit 2,
+# before anything is truncated.
+link = os.path.join(tmp, 'same.lnk')
+os.symlink(keep, link)
+dotted = os.path.join(tmp, '.', 'precious')
+for a, b, stdout in ((keep, link, None), (keep, dotted, None),
+                     (keep, '/dev/stdout', keep), (keep, '-', keep)):
+    if stdout is None:
+        r = netns.run([trawl, '-o', 'ndjson:' + a, '-o', 'csv:' + b, *SCAN])
+    else:
+        r = netns.run(['sh', '-c', 'exec "$@" >>' + stdout, 'sh', trawl,
+                       '-o', 'ndjson:' + a, '-o', 'xml:' + b, *SCAN])
+    with open(keep) as f:
+        kept = f.read()
+    name = 'standard output' if b == '-' else b
+    ck.check(r.rc == 2 and kept == 'precious\n' and r.err_lines ==
+             ["trawl: outputs '%s' and '%s' are the same file" % (a, name)],
+             '-o %s and -o %s: want exit 2, "are the same file", nothing '
+             'written: exit %r, %r, %r' % (a, b, r.rc, r.err, kept))
+
 # A scan that finds nothing open: empty stdout, exit 0.
 r = netns.run([trawl, '-t', '300', '-p', '24000-24099', '127.0.0.1'])
 ck.check(r.rc == 0 and r.out == '', 'nothing open: want exit 0 and empty '
