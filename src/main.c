@@ -602,11 +602,10 @@ work_left(const struct hub *h)
 
 /* --- the scan ------------------------------------------------------------ */
 
-/* Between the engine and the collector: progress, and the terminal. */
+/* Between the engine and the collector: progress. */
 struct relay {
 	struct collect *col;
 	struct progress *progress;
-	bool clear_first;	/* results and progress share a terminal */
 	uint64_t done, open;
 };
 
@@ -620,8 +619,6 @@ relay_deliver(void *ctx, const struct scan_event *ev, size_t n,
 	for (size_t i = 0; i < n; i++)
 		r->open += ev[i].state == STATE_OPEN;
 	r->done += n;
-	if (r->clear_first && n > 0)
-		progress_clear(r->progress);
 	rc = collect_deliver(r->col, ev, n, done_below);
 	progress_update(r->progress, r->done, r->open);
 	return rc;
@@ -762,6 +759,16 @@ outputs_close(const struct cli *c, struct outfile *o, struct collect *col)
 	log_error("cannot write to '%s': %s", path != NULL ? out_name(path) :
 	    "output", strerror(err));
 	return EXIT_FAILED;
+}
+
+/* Outputs to stdout take p's line off a terminal first; p NULL: no more. */
+static void
+terminal_share(const struct cli *c, struct outfile *o, struct progress *p)
+{
+	for (size_t i = 0; i < c->noutputs; i++)
+		if (strcmp(o[i].path, "-") == 0 && isatty(STDOUT_FILENO))
+			wbuf_before_write(o[i].w, p != NULL ?
+			    progress_clear_cb : NULL, p);
 }
 
 /* --- changes since the last run ----------------------------------------- */
@@ -947,10 +954,6 @@ scan(const struct cli *c, struct space *s, struct work *w,
 	    (c->progress == -1 && !c->quiet && isatty(STDERR_FILENO)));
 	relay.progress = progress_new(live, c->quiet ? 0 : c->stats_every,
 	    work_size(w));
-	/* Results on the terminal the progress line is on: clear it first. */
-	for (size_t i = 0; i < c->noutputs; i++)
-		if (strcmp(c->outputs[i].path, "-") == 0)
-			relay.clear_first = isatty(STDOUT_FILENO);
 	memset(&hc, 0, sizeof(hc));
 	hc.threads = threads;
 	hc.scan = cfg;
@@ -1009,11 +1012,18 @@ scan(const struct cli *c, struct space *s, struct work *w,
 		    nr->unres[i].why);
 	if (feed != NULL)
 		namefeed_input_done(feed);
+	/*
+	 * Results on the terminal the progress line is on: take the line off
+	 * before each write, not before each batch of results (most write
+	 * nothing), so that it is drawn at most four times a second.
+	 */
+	terminal_share(c, out, relay.progress);
 	running = h;
 	if (stop_signal != 0)
 		hub_stop(h);
 	rc = hub_run(h);
 	running = NULL;
+	terminal_share(c, out, NULL);
 	if (feed != NULL) {
 		if (namefeed_finish(feed) != 0) {
 			log_error("out of memory");

@@ -17,7 +17,6 @@
 struct progress {
 	bool live;
 	bool shown;
-	bool redraw;		/* the line was cleared: draw it again soon */
 	uint64_t every_ns;
 	uint64_t total;
 	uint64_t start;
@@ -74,16 +73,17 @@ progress_update(struct progress *p, uint64_t done, uint64_t open)
 
 	if (p == NULL)
 		return;
-	if (now - p->last >= p->every_ns) {
-		dt = (double)(now - p->last) / 1e9;
-		inst = (double)(done - p->last_done) / dt;
-		p->rate = p->rate == 0 ? inst : 0.7 * p->rate + 0.3 * inst;
-		p->last = now;
-		p->last_done = done;
-	} else if (!(p->live && p->redraw)) {
+	/*
+	 * At most one report an interval, however often the scan moves on: a
+	 * line taken off for results comes back at the next one.
+	 */
+	if (now - p->last < p->every_ns)
 		return;
-	}
-	p->redraw = false;
+	dt = (double)(now - p->last) / 1e9;
+	inst = (double)(done - p->last_done) / dt;
+	p->rate = p->rate == 0 ? inst : 0.7 * p->rate + 0.3 * inst;
+	p->last = now;
+	p->last_done = done;
 	pct = p->total ? 100.0 * (double)done / (double)p->total : 100.0;
 	format_eta(eta, sizeof(eta), p->rate > 0 ?
 	    (double)(p->total - done) / p->rate : -1);
@@ -111,7 +111,12 @@ progress_clear(struct progress *p)
 		return;
 	(void)!write(STDERR_FILENO, "\r\033[K", 4);
 	p->shown = false;
-	p->redraw = true;
+}
+
+void
+progress_clear_cb(void *p)
+{
+	progress_clear(p);
 }
 
 void

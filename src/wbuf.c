@@ -22,6 +22,8 @@ struct wbuf {
 	int err;
 	size_t len;
 	char *path;
+	void (*before_write)(void *ctx);
+	void *before_ctx;
 	char buf[WBUF_SIZE];
 };
 
@@ -36,6 +38,8 @@ wbuf_alloc(int fd, int owned, const char *path)
 	w->owned = owned;
 	w->err = 0;
 	w->len = 0;
+	w->before_write = NULL;
+	w->before_ctx = NULL;
 	w->path = strdup(path);
 	if (w->path == NULL) {
 		free(w);
@@ -145,6 +149,8 @@ wbuf_fdopen(int fd)
 static void
 drain(struct wbuf *w, const char *p, size_t n)
 {
+	if (n > 0 && w->err == 0 && w->before_write != NULL)
+		w->before_write(w->before_ctx);
 	while (n > 0 && w->err == 0) {
 		ssize_t k = write(w->fd, p, n);
 
@@ -225,6 +231,13 @@ wbuf_printf(struct wbuf *w, const char *fmt, ...)
 		wbuf_put(w, big, (size_t)n);
 		free(big);
 	}
+}
+
+void
+wbuf_before_write(struct wbuf *w, void (*fn)(void *ctx), void *ctx)
+{
+	w->before_write = fn;
+	w->before_ctx = ctx;
 }
 
 int

@@ -36,6 +36,11 @@ void wbuf_printf(struct wbuf *w, const char *fmt, ...)
 /* Write out what is buffered; returns 0 or the sticky errno. */
 int wbuf_flush(struct wbuf *w);
 int wbuf_error(const struct wbuf *w);
+/*
+ * fn(ctx) runs before each write() that has bytes to write: a terminal
+ * shared with a live progress line takes the line off first.
+ */
+void wbuf_before_write(struct wbuf *w, void (*fn)(void *ctx), void *ctx);
 const char *wbuf_path(const struct wbuf *w);
 
 #endif
