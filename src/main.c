@@ -1121,14 +1121,44 @@ cpus(void)
 	return n > 0 ? (unsigned)n : 1;
 }
 
+/*
+ * Sockets and threads that fit under the open file limit, raised as far as
+ * it goes; live names need a few more for the resolver.  GO_ON, or
+ * EXIT_FAILED when not even one connection fits.
+ */
+static int
+fit_limit(const struct cli *c, bool live_names, unsigned *concurrency,
+    unsigned *threads)
+{
+	unsigned long limit = fdlimit_raise(), more = live_names ? 3 : 0;
+	unsigned long used = fdlimit_used();
+
+	*concurrency = c->concurrency;
+	*threads = c->threads > 0 ? c->threads : cpus();
+	for (size_t i = 0; i < c->noutputs; i++)
+		more += strcmp(c->outputs[i].path, "-") != 0;
+	if (fdlimit_fit(limit, used, more, threads, concurrency) != 0) {
+		log_error("the open file limit (%lu, %lu in use) leaves no "
+		    "descriptor for a connection: raise it (ulimit -n)",
+		    limit, used);
+		return EXIT_FAILED;
+	}
+	if (*concurrency < c->concurrency)
+		log_warn("concurrency lowered to %u (open file limit %lu)",
+		    *concurrency, limit);
+	if (c->threads > 0 && *threads < c->threads)
+		log_warn("threads lowered to %u (open file limit %lu)",
+		    *threads, limit);
+	return GO_ON;
+}
+
 static int
 run(const struct cli *c)
 {
 	struct space *s = space_new();
 	struct names_run nr;
 	struct work w;
-	unsigned long limit;
-	unsigned concurrency;
+	unsigned concurrency, threads;
 	char err[256];
 	bool ahead;
 	int status;
@@ -1194,19 +1224,16 @@ run(const struct cli *c)
 		printf(w.resumed ? ", resumed)\n" : ")\n");
 		status = stdout_done();
 	}
+	if (status == GO_ON)
+		status = fit_limit(c, names_set_count(nr.names) > 0,
+		    &concurrency, &threads);
 	if (status == GO_ON) {
-		limit = fdlimit_raise();
-		concurrency = fdlimit_fit(limit, c->concurrency);
-		if (concurrency < c->concurrency)
-			log_warn("concurrency lowered to %u (open file limit "
-			    "%lu)", concurrency, limit);
 		/* No point in more sockets than probes, if none will come. */
 		if (work_size(&w) < concurrency &&
 		    names_set_count(nr.names) == 0)
 			concurrency = work_size(&w) > 0 ?
 			    (unsigned)work_size(&w) : 1;
-		status = scan(c, s, &w, &nr, concurrency, c->threads > 0 ?
-		    c->threads : cpus());
+		status = scan(c, s, &w, &nr, concurrency, threads);
 	}
 	iter_plan_free(&w.plan);
 	resume_free(&w.state);

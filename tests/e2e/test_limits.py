@@ -259,6 +259,34 @@ else:
                          states=netns.STATES, names=NAMES1,
                          what=what + ' text')
 
+# (1c) A tiny limit and several threads: fewer threads, each with a
+# socket, or at once a message naming the limit; never threads that wait
+# for a descriptor until the scan gives up.  (Not under valgrind, which
+# needs descriptors of its own.)
+if not netns.WRAPPED or netns.trawlwrap.DROPS_PRIVILEGES:
+    tiny = ['-T', '4', '-f', 'ndjson', '--states', 'all', *FAST, '-p',
+            PSPEC1, '127.0.4.1-4']
+    r = run_limited([trawl, *tiny], 8)
+    ck.check(r.rc == 0 and any(re.match(r'^trawl: threads lowered to [1-3] '
+                                        r'\(open file limit 8\)$', line)
+                               for line in r.err_lines),
+             'RLIMIT_NOFILE 8, -T 4: want exit 0 and "threads lowered to '
+             'N": exit %r, %r' % (r.rc, r.err))
+    netns.compare(ck, netns.parse_ndjson(ck, r), truth1, what='8 '
+                  'descriptors, -T 4')
+    resume = os.path.join(tmp, 'tiny.resume')
+    r = run_limited([trawl, '--resume', resume, *tiny], 4)
+    ck.check(r.rc == 1 and r.out == '' and len(r.err_lines) == 1 and
+             r.err_lines[0].startswith('trawl: the open file limit (4, ') and
+             r.err_lines[0].endswith(' in use) leaves no descriptor for a '
+                                     'connection: raise it (ulimit -n)') and
+             not os.path.exists(resume),
+             'RLIMIT_NOFILE 4: want exit 1 at once, one line naming the '
+             'limit, no resume file: exit %r, %r' % (r.rc, r.err))
+else:
+    netns.log('(1c) not under valgrind: the 4 and 8 descriptor runs need '
+              'the descriptors valgrind keeps (the plain build runs them)')
+
 # --- (2) no local port ---------------------------------------------------------
 
 netns.set_local_port_range(40000, 40099)
