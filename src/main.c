@@ -1181,10 +1181,14 @@ run(const struct cli *c)
 	/*
 	 * Names are resolved while the scan runs, except when the order
 	 * must be known in advance: a resume file, shards and a dry run
-	 * count positions, and --list-names scans nothing.
+	 * count positions, and --list-names scans nothing.  And when they
+	 * are few: one round of queries resolves them all, so waiting costs
+	 * a round trip, and the scan can then be stopped and resumed.
 	 */
 	ahead = c->resume != NULL || c->shard_n > 0 || c->dry_run ||
-	    c->list_names;
+	    c->list_names || names_set_count(nr.names) <=
+	    (c->dns_concurrency > 0 ? c->dns_concurrency :
+	    DNS_DEFAULT_CONCURRENCY);
 	if (status == GO_ON && ahead)
 		status = resolve_names(&nr);
 	if (status == GO_ON && nr.oom) {

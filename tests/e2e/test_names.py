@@ -608,6 +608,74 @@ check_stderr(r, {n: 'nxdomain' for n in NX[2:5]}, '--list-names, only '
              'NXDOMAIN', summary=False)
 lst.take()
 
+# --- (8) few names are resolved first, so the scan can be resumed ------------
+
+# Three names of one IPv4 address each, every port dropped so that the
+# scan lasts a few timeouts; stopped once its first SYN is seen (the names
+# are resolved by then).  At most --dns-concurrency names are resolved
+# before the scan: stopped, it saves trawl.resume like any other, and the
+# resumed run completes it.  With more names than that they join the scan
+# as they resolve, which no later run could repeat: no resume file.
+import signal  # noqa: E402
+import subprocess  # noqa: E402
+
+FEW = [n for n in base_names if len(zone.truth(n)) == 1 and
+       zone.truth(n, 4)][:3]
+FEW_ADDRS = sorted({a for n in FEW for a in zone.truth(n)})
+RPORTS = range(30000, 30010)
+netns.nft_drop({(a, p) for a in FEW_ADDRS for p in RPORTS})
+err = netns.syn_counter('trawl_names_syn', 'ip daddr { %s } tcp dport '
+                        '30000-30009' % ', '.join(FEW_ADDRS))
+if err is not None:
+    netns.hard_error('nft SYN counter: %s' % err)
+RARGS = ['-p', '30000-30009', '-t', '400', '--retries', '0', '-c', '4',
+         '-f', 'ndjson', '--states', 'all', '-o', 'few.ndjson'] + RESOLVER
+
+
+def stop_after_first_syn(argv, cwd):
+    """Run argv, SIGINT it once its first SYN left; (exit, stderr lines)."""
+    before = netns.syn_count('trawl_names_syn')
+    netns.log('+ %s  # SIGINT after its first SYN' % ' '.join(argv))
+    p = subprocess.Popen(argv, cwd=cwd, stdout=subprocess.DEVNULL,
+                         stderr=subprocess.PIPE, env=ENV)
+    deadline = time.monotonic() + 60
+    while (netns.syn_count('trawl_names_syn') == before and
+           p.poll() is None and time.monotonic() < deadline):
+        time.sleep(0.01)
+    p.send_signal(signal.SIGINT)
+    err = p.communicate(timeout=60)[1].decode('utf-8', 'replace')
+    netns.log('  exit %r, stderr: %s' % (p.returncode, err.strip()))
+    return p.returncode, err.splitlines()
+
+
+for dnsc, resumable in (([], True), (['--dns-concurrency', '2'], False)):
+    cwd = tempfile.mkdtemp(dir=tmp)
+    what = '%d names%s' % (len(FEW), ' '.join([''] + dnsc))
+    rc, lines = stop_after_first_syn([trawl] + RARGS + dnsc + FEW, cwd)
+    saved = os.path.exists(os.path.join(cwd, 'trawl.resume'))
+    ck.check(rc == 130 and lines and lines[-1] == (
+        'trawl: stopped; to continue: trawl --resume trawl.resume with the '
+        'same arguments' if resumable else 'trawl: stopped; names were '
+        'resolved during the scan, so it cannot be resumed: give --resume '
+        'FILE from the start') and saved == resumable,
+        '%s, stopped: want exit 130, %s: exit %r, resume file %s, %r'
+        % (what, 'resumable' if resumable else 'not resumable', rc,
+           saved, lines[-2:]))
+    if not (resumable and saved):
+        continue
+    r = netns.run([trawl] + RARGS + ['--resume', 'trawl.resume'] + FEW,
+                  timeout=120, wrap=['env', '-C', cwd])
+    with open(os.path.join(cwd, 'few.ndjson')) as f:
+        recs = netns.parse_ndjson(ck, r, where=f.read())
+    got = collections.Counter((x['ip'], x['port']) for x in recs)
+    want = {(a, p) for a in FEW_ADDRS for p in RPORTS}
+    ck.check(r.rc == 0 and set(got) == want and max(got.values()) == 1 and
+             all(x['state'] == 'filtered' for x in recs),
+             '%s, resumed: want exit 0 and each of %d probes once, '
+             'filtered: exit %r, %d records, %d distinct'
+             % (what, len(want), r.rc, len(recs), len(got)))
+netns.log('(8) few names: resolved first, stopped and resumed')
+
 lst.close()
 http.stop()
 dns.stop()
