@@ -1,15 +1,22 @@
 /*
- * Command-line parsing.  Every mistake gets one line naming the word that
- * is wrong, and exit status 2; nothing is half-applied.
+ * The command line, and the --config file, to a run configuration
+ * (runconf.h).  Every mistake gets one line naming the word that is wrong,
+ * and exit status 2; nothing is half-applied.
+ *
+ * One table holds every option: its names, its value, its help text and
+ * how it is parsed.  getopt_long()'s arrays, --help, the keys a config
+ * file may use and the check of the man page (tests/man_options.py reads
+ * --help) all come from it, so an option is added in one place: a row,
+ * and a parser when none of the common kinds fits.
  */
 #include <getopt.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 
 #include "cli.h"
-#include "trawl/iter.h"
 #include "trawl/config.h"
 #include "trawl/dns.h"
 #include "trawl/log.h"
@@ -19,79 +26,263 @@
 #include "trawl/ports.h"
 #include "trawl/shard.h"
 #include "trawl/state.h"
+#include "trawl/vec.h"
 
 #define DEFAULT_CONCURRENCY 1024
 #define DEFAULT_TIMEOUT_MS 1000
 #define DEFAULT_RETRIES 1
 #define DEFAULT_TOP_PORTS 100
 
-enum {
-	OPT_RETRIES = 256,
-	OPT_STATES,
-	OPT_TOP_PORTS,
-	OPT_DRY_RUN,
-	OPT_EXCLUDE_FILE,
-	OPT_HOST_CONCURRENCY,
-	OPT_NO_PROGRESS,
-	OPT_ORDER,
-	OPT_PROGRESS,
-	OPT_RATE,
-	OPT_RESUME,
-	OPT_SEED,
-	OPT_SHARD,
-	OPT_SHARDS,
-	OPT_STATS_EVERY,
-	OPT_RESOLVER,
-	OPT_DNS_CONCURRENCY,
-	OPT_SUBDOMAINS,
-	OPT_CT_URL,
-	OPT_WORDLIST,
-	OPT_LIST_NAMES,
-	OPT_CONFIG,
-	OPT_BASELINE,
-	OPT_FAIL_ON_CHANGE,
+/* For the defaults in the help text, from the numbers themselves. */
+#define STR(x) STR_(x)
+#define STR_(x) #x
+
+/* A repeatable option's values, in the order given. */
+struct strlist {
+	const char **v;
+	size_t n, cap;
 };
 
-static const char shortopts[] = ":46c:f:hi:o:p:qT:t:Vx:";
+struct cli {
+	struct runconf rc;
 
-static const struct option longopts[] = {
-	{ "concurrency", required_argument, NULL, 'c' },
-	{ "dry-run", no_argument, NULL, OPT_DRY_RUN },
-	{ "exclude", required_argument, NULL, 'x' },
-	{ "exclude-file", required_argument, NULL, OPT_EXCLUDE_FILE },
-	{ "host-concurrency", required_argument, NULL, OPT_HOST_CONCURRENCY },
-	{ "input-file", required_argument, NULL, 'i' },
-	{ "no-progress", no_argument, NULL, OPT_NO_PROGRESS },
-	{ "order", required_argument, NULL, OPT_ORDER },
-	{ "progress", no_argument, NULL, OPT_PROGRESS },
-	{ "rate", required_argument, NULL, OPT_RATE },
-	{ "resume", required_argument, NULL, OPT_RESUME },
-	{ "seed", required_argument, NULL, OPT_SEED },
-	{ "shard", required_argument, NULL, OPT_SHARD },
-	{ "shards", required_argument, NULL, OPT_SHARDS },
-	{ "stats-every", required_argument, NULL, OPT_STATS_EVERY },
-	{ "resolver", required_argument, NULL, OPT_RESOLVER },
-	{ "dns-concurrency", required_argument, NULL, OPT_DNS_CONCURRENCY },
-	{ "subdomains", required_argument, NULL, OPT_SUBDOMAINS },
-	{ "ct-url", required_argument, NULL, OPT_CT_URL },
-	{ "wordlist", required_argument, NULL, OPT_WORDLIST },
-	{ "list-names", no_argument, NULL, OPT_LIST_NAMES },
-	{ "config", required_argument, NULL, OPT_CONFIG },
-	{ "baseline", required_argument, NULL, OPT_BASELINE },
-	{ "fail-on-change", no_argument, NULL, OPT_FAIL_ON_CHANGE },
-	{ "format", required_argument, NULL, 'f' },
-	{ "help", no_argument, NULL, 'h' },
-	{ "output", required_argument, NULL, 'o' },
-	{ "ports", required_argument, NULL, 'p' },
-	{ "quiet", no_argument, NULL, 'q' },
-	{ "retries", required_argument, NULL, OPT_RETRIES },
-	{ "states", required_argument, NULL, OPT_STATES },
-	{ "threads", required_argument, NULL, 'T' },
-	{ "timeout", required_argument, NULL, 't' },
-	{ "top-ports", required_argument, NULL, OPT_TOP_PORTS },
-	{ "version", no_argument, NULL, 'V' },
-	{ NULL, 0, NULL, 0 },
+	struct ports *ports;
+	struct strlist excludes, exclude_files, input_files, resolvers,
+	    domains, output_args;
+	struct runconf_output *outputs;
+	const struct out_format *format;	/* -f: for -o FILE and stdout */
+	unsigned top;				/* --top-ports */
+	bool ports_given, ports_from_config;
+	bool four, six;
+	unsigned shards_env;			/* --shards N */
+	uint64_t rate;
+
+	/* The config file: its words come before argv's. */
+	const char *config;
+	struct config_args config_args;
+	bool in_config;			/* getopt is in the config's words */
+	char **words;
+	char *args;			/* argv joined, for outputs */
 };
+
+/* --- the table ------------------------------------------------------------ */
+
+enum opt_kind {
+	OPT_FLAG,	/* a bool at off, set */
+	OPT_UINT,	/* an unsigned at off, min..max */
+	OPT_STR,	/* a string at off; the last one given wins */
+	OPT_LIST,	/* a struct strlist at off; every one kept */
+	OPT_FN,		/* fn() */
+};
+
+struct opt {
+	const char *section;	/* a help heading before this row */
+	const char *name;
+	int letter;		/* a short option, or 0 */
+	const char *arg;	/* the value's name in --help; NULL: none */
+	/* '\n' starts a line of its own; "{formats}" is output_names(). */
+	const char *help;
+	enum opt_kind kind;
+	size_t off;		/* in struct cli */
+	uint64_t min, max;
+	int (*fn)(struct cli *c, const char *arg);
+};
+
+#define AT(field) offsetof(struct cli, field)
+
+static int parse_ports(struct cli *c, const char *arg);
+static int parse_family(struct cli *c, const char *arg);
+static int parse_subdomains(struct cli *c, const char *arg);
+static int parse_resolver(struct cli *c, const char *arg);
+static int parse_ct_url(struct cli *c, const char *arg);
+static int parse_order(struct cli *c, const char *arg);
+static int parse_seed(struct cli *c, const char *arg);
+static int parse_shard(struct cli *c, const char *arg);
+static int parse_rate(struct cli *c, const char *arg);
+static int parse_format(struct cli *c, const char *arg);
+static int parse_states(struct cli *c, const char *arg);
+static int parse_progress(struct cli *c, const char *arg);
+static int parse_help(struct cli *c, const char *arg);
+static int parse_version(struct cli *c, const char *arg);
+static int parse_config(struct cli *c, const char *arg);
+
+static const struct opt opts[] = {
+	{ "Ports", "ports", 'p', "LIST",
+	    "ports to scan: 22,80,8000-8100  -1024  60000-  - or all",
+	    OPT_FN, 0, 0, 0, parse_ports },
+	{ NULL, "top-ports", 0, "N",
+	    "the N most common ports, 1..1000 (default "
+	    STR(DEFAULT_TOP_PORTS) ")",
+	    OPT_UINT, AT(top), 1, PORTS_TOP_MAX, NULL },
+	{ "Targets", "input-file", 'i', "FILE",
+	    "read targets from FILE, one a line (- for stdin)",
+	    OPT_LIST, AT(input_files), 0, 0, NULL },
+	{ NULL, "exclude", 'x', "LIST",
+	    "never touch these addresses, CIDRs or ranges",
+	    OPT_LIST, AT(excludes), 0, 0, NULL },
+	{ NULL, "exclude-file", 0, "FILE", "exclusions from FILE, one a line",
+	    OPT_LIST, AT(exclude_files), 0, 0, NULL },
+	{ NULL, NULL, '4', NULL, "IPv4 addresses only",
+	    OPT_FN, 0, 0, 0, parse_family },
+	{ NULL, NULL, '6', NULL, "IPv6 addresses only",
+	    OPT_FN, 0, 0, 0, parse_family },
+	{ "Names", "subdomains", 0, "DOMAIN",
+	    "find names under DOMAIN (certificate logs, and\n"
+	    "--wordlist) and scan them; repeatable",
+	    OPT_FN, 0, 0, 0, parse_subdomains },
+	{ NULL, "wordlist", 0, "FILE",
+	    "also try WORD.DOMAIN for each word of FILE",
+	    OPT_STR, AT(rc.names.wordlist), 0, 0, NULL },
+	{ NULL, "ct-url", 0, "URL",
+	    "certificate log server (default https://crt.sh/)",
+	    OPT_FN, 0, 0, 0, parse_ct_url },
+	{ NULL, "list-names", 0, NULL,
+	    "print the names resolved and their addresses, exit",
+	    OPT_FLAG, AT(rc.names.list_names), 0, 0, NULL },
+	{ NULL, "resolver", 0, "ADDR[:PORT]",
+	    "DNS server to ask (repeatable; default\n/etc/resolv.conf)",
+	    OPT_FN, 0, 0, 0, parse_resolver },
+	{ NULL, "dns-concurrency", 0, "N",
+	    "names resolved at once (default " STR(DNS_DEFAULT_CONCURRENCY)
+	    ")",
+	    OPT_UINT, AT(rc.names.dns.concurrency), 1, 100000, NULL },
+	{ "Order and shards", "order", 0, "ORDER",
+	    "random (default) or sequential",
+	    OPT_FN, 0, 0, 0, parse_order },
+	{ NULL, "seed", 0, "N",
+	    "seed of the random order, for a reproducible one",
+	    OPT_FN, 0, 0, 0, parse_seed },
+	{ NULL, "shard", 0, "I/N", "scan slice I of N of the whole space",
+	    OPT_FN, 0, 0, 0, parse_shard },
+	{ NULL, "shards", 0, "N",
+	    "N slices; I from JOB_COMPLETION_INDEX (Kubernetes)\n"
+	    "or SLURM_ARRAY_TASK_ID (Slurm)",
+	    OPT_UINT, AT(shards_env), 1, 1000000, NULL },
+	{ NULL, "dry-run", 0, NULL, "print the number of probes and exit",
+	    OPT_FLAG, AT(rc.work.dry_run), 0, 0, NULL },
+	{ "Speed", "concurrency", 'c', "N",
+	    "sockets in flight at most (default " STR(DEFAULT_CONCURRENCY)
+	    ")",
+	    OPT_UINT, AT(rc.scan.concurrency), 1, 1000000, NULL },
+	{ NULL, "host-concurrency", 0, "N",
+	    "sockets in flight to one address at most",
+	    OPT_UINT, AT(rc.scan.host_concurrency), 1, 1000000, NULL },
+	{ NULL, "rate", 0, "N", "connection attempts per second at most",
+	    OPT_FN, 0, 0, 0, parse_rate },
+	{ NULL, "threads", 'T', "N",
+	    "reactors, one per thread (default: one per CPU)",
+	    OPT_UINT, AT(rc.threads), 1, 1024, NULL },
+	{ NULL, "timeout", 't', "MS",
+	    "per connect attempt, milliseconds (default "
+	    STR(DEFAULT_TIMEOUT_MS) ")",
+	    OPT_UINT, AT(rc.scan.timeout_ms), 1, 3600000, NULL },
+	{ NULL, "retries", 0, "N",
+	    "extra attempts when no answer came (default "
+	    STR(DEFAULT_RETRIES) ")",
+	    OPT_UINT, AT(rc.scan.retries), 0, 10, NULL },
+	{ "Output", "format", 'f', "FORMAT", "{formats} (default text)",
+	    OPT_FN, 0, 0, 0, parse_format },
+	{ NULL, "output", 'o', "[FORMAT:]FILE",
+	    "write results to FILE (- for standard output);\n"
+	    "repeatable, each in its own format",
+	    OPT_LIST, AT(output_args), 0, 0, NULL },
+	{ NULL, "states", 0, "LIST",
+	    "states to report: open,closed,filtered,unreachable,\n"
+	    "unresolved or all (default open)",
+	    OPT_FN, 0, 0, 0, parse_states },
+	{ NULL, "progress", 0, NULL,
+	    "live progress line on stderr (default on a terminal)",
+	    OPT_FN, 0, 0, 0, parse_progress },
+	{ NULL, "no-progress", 0, NULL, "no live progress line",
+	    OPT_FN, 0, 0, 0, parse_progress },
+	{ NULL, "stats-every", 0, "SECONDS",
+	    "a plain progress line at this interval",
+	    OPT_UINT, AT(rc.stats_every), 1, 86400, NULL },
+	{ NULL, "quiet", 'q', NULL, "no summary line and no warnings",
+	    OPT_FLAG, AT(rc.quiet), 0, 0, NULL },
+	{ "Changes since the last run", "baseline", 0, "FILE",
+	    "report what changed since the results in FILE,\n"
+	    "then keep this run's results there",
+	    OPT_STR, AT(rc.baseline), 0, 0, NULL },
+	{ NULL, "fail-on-change", 0, NULL, "exit 3 when something changed",
+	    OPT_FLAG, AT(rc.fail_on_change), 0, 0, NULL },
+	{ "Configuration", "config", 0, "FILE",
+	    "read long options from FILE, NAME = VALUE a line;\n"
+	    "the command line wins",
+	    OPT_FN, 0, 0, 0, parse_config },
+	{ "Interruption", "resume", 0, "FILE",
+	    "continue the scan saved in FILE; save it there when\n"
+	    "interrupted (default file: trawl.resume)",
+	    OPT_STR, AT(rc.work.resume), 0, 0, NULL },
+	{ NULL, "help", 'h', NULL, "this text",
+	    OPT_FN, 0, 0, 0, parse_help },
+	{ NULL, "version", 'V', NULL, "the version",
+	    OPT_FN, 0, 0, 0, parse_version },
+};
+
+#define NOPTS (sizeof(opts) / sizeof(opts[0]))
+
+/* getopt_long()'s value for a row: its letter, or one past every byte. */
+static int
+opt_val(const struct opt *o)
+{
+	return o->letter != 0 ? o->letter : 256 + (int)(o - opts);
+}
+
+static const struct opt *
+opt_by_val(int val)
+{
+	for (size_t i = 0; i < NOPTS; i++)
+		if (opt_val(&opts[i]) == val)
+			return &opts[i];
+	return NULL;
+}
+
+/* The row named exactly name[0..len), or NULL. */
+static const struct opt *
+opt_named(const char *name, size_t len)
+{
+	for (size_t i = 0; i < NOPTS; i++)
+		if (opts[i].name != NULL && strlen(opts[i].name) == len &&
+		    memcmp(opts[i].name, name, len) == 0)
+			return &opts[i];
+	return NULL;
+}
+
+static struct option longopts[NOPTS + 1];
+/* ':' first: a missing value is told apart from an unknown option. */
+static char shortopts[1 + 2 * NOPTS + 1];
+
+static void
+getopt_tables(void)
+{
+	size_t nl = 0, ns = 0;
+
+	shortopts[ns++] = ':';
+	for (size_t i = 0; i < NOPTS; i++) {
+		const struct opt *o = &opts[i];
+
+		if (o->name != NULL) {
+			longopts[nl].name = o->name;
+			longopts[nl].has_arg = o->arg != NULL ?
+			    required_argument : no_argument;
+			longopts[nl].flag = NULL;
+			longopts[nl].val = opt_val(o);
+			nl++;
+		}
+		if (o->letter != 0) {
+			shortopts[ns++] = (char)o->letter;
+			if (o->arg != NULL)
+				shortopts[ns++] = ':';
+		}
+	}
+	memset(&longopts[nl], 0, sizeof(longopts[nl]));
+	shortopts[ns] = '\0';
+}
+
+/* --- --help, from the table ----------------------------------------------- */
+
+#define HELP_COLUMN 26
 
 static void
 usage(FILE *f)
@@ -104,108 +295,284 @@ usage(FILE *f)
 "\n"
 "Targets: 192.0.2.1  2001:db8::1  192.0.2.0/24  2001:db8::/120\n"
 "         192.0.2.1-192.0.2.99  192.0.2.1-99  host.example.com\n"
-"\n"
-"Ports:\n"
-"  -p, --ports LIST        ports to scan: 22,80,8000-8100  -1024  60000-  - or all\n"
-"      --top-ports N       the N most common ports, 1..1000 (default 100)\n"
-"Targets:\n"
-"  -i, --input-file FILE   read targets from FILE, one a line (- for stdin)\n"
-"  -x, --exclude LIST      never touch these addresses, CIDRs or ranges\n"
-"      --exclude-file FILE exclusions from FILE, one a line\n"
-"  -4                      IPv4 addresses only\n"
-"  -6                      IPv6 addresses only\n"
-"Names:\n"
-"      --subdomains DOMAIN find names under DOMAIN (certificate logs, and\n"
-"                          --wordlist) and scan them; repeatable\n"
-"      --wordlist FILE     also try WORD.DOMAIN for each word of FILE\n"
-"      --ct-url URL        certificate log server (default https://crt.sh/)\n"
-"      --list-names        print the names resolved and their addresses, exit\n"
-"      --resolver ADDR[:PORT]  DNS server to ask (repeatable; default\n"
-"                          /etc/resolv.conf)\n"
-"      --dns-concurrency N names resolved at once (default %d)\n"
-"Order and shards:\n"
-"      --order ORDER       random (default) or sequential\n"
-"      --seed N            seed of the random order, for a reproducible one\n"
-"      --shard I/N         scan slice I of N of the whole space\n"
-"      --shards N          N slices; I from JOB_COMPLETION_INDEX (Kubernetes)\n"
-"                          or SLURM_ARRAY_TASK_ID (Slurm)\n"
-"      --dry-run           print the number of probes and exit\n"
-"Speed:\n"
-"  -c, --concurrency N     sockets in flight at most (default %d)\n"
-"      --host-concurrency N  sockets in flight to one address at most\n"
-"      --rate N            connection attempts per second at most\n"
-"  -T, --threads N         reactors, one per thread (default: one per CPU)\n"
-"  -t, --timeout MS        per connect attempt, milliseconds (default %d)\n"
-"      --retries N         extra attempts when no answer came (default %d)\n"
-"Output:\n"
-"  -f, --format FORMAT     %s (default text)\n"
-"  -o, --output [FORMAT:]FILE  write results to FILE (- for standard output);\n"
-"                          repeatable, each in its own format\n"
-"      --states LIST       states to report: open,closed,filtered,unreachable,\n"
-"                          unresolved or all (default open)\n"
-"      --progress          live progress line on stderr (default on a terminal)\n"
-"      --no-progress       no live progress line\n"
-"      --stats-every SECONDS  a plain progress line at this interval\n"
-"  -q, --quiet             no summary line and no warnings\n"
-"Changes since the last run:\n"
-"      --baseline FILE     report what changed since the results in FILE,\n"
-"                          then keep this run's results there\n"
-"      --fail-on-change    exit 3 when something changed\n"
-"Configuration:\n"
-"      --config FILE       read long options from FILE, NAME = VALUE a line;\n"
-"                          the command line wins\n"
-"Interruption:\n"
-"      --resume FILE       continue the scan saved in FILE; save it there when\n"
-"                          interrupted (default file: trawl.resume)\n"
-"  -h, --help              this text\n"
-"  -V, --version           the version\n"
-"\n"
-"Scan only hosts you are allowed to scan.  See trawl(1).\n",
-	    DNS_DEFAULT_CONCURRENCY, DEFAULT_CONCURRENCY, DEFAULT_TIMEOUT_MS,
-	    DEFAULT_RETRIES, output_names());
+"\n");
+	for (size_t i = 0; i < NOPTS; i++) {
+		const struct opt *o = &opts[i];
+		const char *h = o->help;
+		char left[64];
+		int n;
+
+		if (o->section != NULL)
+			fprintf(f, "%s:\n", o->section);
+		if (o->letter != 0 && o->name != NULL)
+			n = snprintf(left, sizeof(left), "  -%c, --%s%s%s",
+			    o->letter, o->name, o->arg ? " " : "",
+			    o->arg ? o->arg : "");
+		else if (o->letter != 0)
+			n = snprintf(left, sizeof(left), "  -%c", o->letter);
+		else
+			n = snprintf(left, sizeof(left), "      --%s%s%s",
+			    o->name, o->arg ? " " : "", o->arg ? o->arg : "");
+		/* A long left side pushes the text over, two blanks on. */
+		fprintf(f, "%s%*s", left, n < HELP_COLUMN ?
+		    HELP_COLUMN - n : 2, "");
+		for (; *h != '\0'; h++) {
+			if (strncmp(h, "{formats}", 9) == 0) {
+				fputs(output_names(), f);
+				h += 8;
+			} else if (*h == '\n') {
+				fprintf(f, "\n%*s", HELP_COLUMN, "");
+			} else {
+				fputc(*h, f);
+			}
+		}
+		fputc('\n', f);
+	}
+	fprintf(f, "\nScan only hosts you are allowed to scan.  "
+	    "See trawl(1).\n");
 }
 
-/* The long option named exactly name[0..len), or NULL. */
-static const struct option *
-longopt_named(const char *name, size_t len)
-{
-	for (const struct option *o = longopts; o->name != NULL; o++)
-		if (strlen(o->name) == len && memcmp(o->name, name, len) == 0)
-			return o;
-	return NULL;
-}
+/* --- the parsers the table names ------------------------------------------ */
 
-/* Remember a repeatable option's value (argv outlives the parse). */
+/*
+ * What a parser returns: 0, PARSE_USAGE (a usage error, said), PARSE_NOMEM
+ * (out of memory, not said) or PARSE_DONE (--help and --version).
+ */
+#define PARSE_USAGE -1
+#define PARSE_NOMEM -2
+#define PARSE_DONE 1
+
 static int
-list_add(const char ***v, size_t *n, const char *s)
+list_add(struct strlist *l, const char *s)
 {
-	const char **nv = reallocarray(*v, *n + 1, sizeof(**v));
+	const char **slot = VEC_PUSH(l->v, l->n, l->cap);
 
-	if (nv == NULL)
-		return -1;
-	nv[(*n)++] = s;
-	*v = nv;
+	if (slot == NULL)
+		return PARSE_NOMEM;
+	*slot = s;
 	return 0;
 }
 
 static int
 number(const char *what, const char *arg, uint64_t min, uint64_t max,
-    unsigned *out)
+    uint64_t *out)
 {
-	uint64_t v;
-
-	if (num_parse_str(arg, min, max, &v) != 0) {
+	if (num_parse_str(arg, min, max, out) != 0) {
 		log_error("bad %s '%s' (%llu..%llu)", what, arg,
 		    (unsigned long long)min, (unsigned long long)max);
 		return -1;
 	}
-	*out = (unsigned)v;
 	return 0;
 }
 
+static int
+parse_ports(struct cli *c, const char *arg)
+{
+	char err[256];
+
+	/* The command line's ports replace the config's. */
+	if (c->ports_from_config && !c->in_config) {
+		ports_free(c->ports);
+		if ((c->ports = ports_new()) == NULL)
+			return PARSE_NOMEM;
+		c->ports_from_config = false;
+	}
+	c->ports_from_config |= c->in_config;
+	if (ports_parse(c->ports, arg, err, sizeof(err)) != 0) {
+		log_error("%s", err);
+		return -1;
+	}
+	c->ports_given = true;
+	return 0;
+}
+
+static int
+parse_family(struct cli *c, const char *arg)
+{
+	(void)arg;
+	/* Both would scan nothing: the last one must not win. */
+	if (c->four && c->six) {
+		log_error("-4 and -6 exclude each other");
+		return -1;
+	}
+	c->rc.targets.family = c->four ? AF_INET : AF_INET6;
+	return 0;
+}
+
+static int
+parse_subdomains(struct cli *c, const char *arg)
+{
+	char clean[NAMES_BUFSIZE];
+
+	if (names_clean(arg, strlen(arg), NULL, clean, sizeof(clean)) !=
+	    NAMES_OK || strchr(clean, '.') == NULL) {
+		log_error("bad domain '%s'", arg);
+		return -1;
+	}
+	return list_add(&c->domains, arg);
+}
+
+static int
+parse_resolver(struct cli *c, const char *arg)
+{
+	struct dns_resolver res;
+	char err[256];
+
+	if (dns_resolver_parse(arg, &res, err, sizeof(err)) != 0) {
+		log_error("%s", err);
+		return -1;
+	}
+	return list_add(&c->resolvers, arg);
+}
+
+static int
+parse_ct_url(struct cli *c, const char *arg)
+{
+	if (strncmp(arg, "http://", 7) != 0 &&
+	    strncmp(arg, "https://", 8) != 0) {
+		log_error("bad certificate log URL '%s' (http:// or https://)",
+		    arg);
+		return -1;
+	}
+	c->rc.names.ct_url = arg;
+	return 0;
+}
+
+static int
+parse_order(struct cli *c, const char *arg)
+{
+	if (iter_order_parse(arg, &c->rc.work.order) != 0) {
+		log_error("bad order '%s' (%s or %s)", arg,
+		    iter_order_name(ITER_RANDOM),
+		    iter_order_name(ITER_SEQUENTIAL));
+		return -1;
+	}
+	return 0;
+}
+
+static int
+parse_seed(struct cli *c, const char *arg)
+{
+	if (num_parse_str(arg, 0, UINT64_MAX, &c->rc.work.seed) != 0) {
+		log_error("bad seed '%s'", arg);
+		return -1;
+	}
+	c->rc.work.seed_given = true;
+	return 0;
+}
+
+static int
+parse_shard(struct cli *c, const char *arg)
+{
+	char err[256];
+
+	if (shard_parse(arg, &c->rc.work.shard_i, &c->rc.work.shard_n, err,
+	    sizeof(err)) != 0) {
+		log_error("%s", err);
+		return -1;
+	}
+	return 0;
+}
+
+static int
+parse_rate(struct cli *c, const char *arg)
+{
+	return number("rate", arg, 1, 100000000, &c->rc.scan.rate);
+}
+
+static int
+parse_format(struct cli *c, const char *arg)
+{
+	if ((c->format = output_find(arg)) == NULL) {
+		log_error("bad format '%s' (%s)", arg, output_names());
+		return -1;
+	}
+	return 0;
+}
+
+static int
+parse_states(struct cli *c, const char *arg)
+{
+	char err[256];
+
+	if (state_parse_list(arg, &c->rc.report, err, sizeof(err)) != 0) {
+		log_error("%s", err);
+		return -1;
+	}
+	return 0;
+}
+
+static int
+parse_progress(struct cli *c, const char *arg)
+{
+	/* Which of the two: the caller put the row's name in arg. */
+	c->rc.progress = strcmp(arg, "progress") == 0;
+	return 0;
+}
+
+static int
+parse_help(struct cli *c, const char *arg)
+{
+	(void)c;
+	(void)arg;
+	usage(stdout);
+	return PARSE_DONE;
+}
+
+static int
+parse_version(struct cli *c, const char *arg)
+{
+	(void)c;
+	(void)arg;
+	printf("trawl %s\n", TRAWL_VERSION);
+	return PARSE_DONE;
+}
+
+static int
+parse_config(struct cli *c, const char *arg)
+{
+	/* Read before the parse (config_merge()). */
+	(void)c;
+	(void)arg;
+	return 0;
+}
+
+/* One option; what its parser returns. */
+static int
+apply(struct cli *c, const struct opt *o, const char *arg)
+{
+	uint64_t v;
+
+	switch (o->kind) {
+	case OPT_FLAG:
+		*(bool *)((char *)c + o->off) = true;
+		return 0;
+	case OPT_UINT:
+		if (number(o->name, arg, o->min, o->max, &v) != 0)
+			return -1;
+		*(unsigned *)((char *)c + o->off) = (unsigned)v;
+		return 0;
+	case OPT_STR:
+		*(const char **)((char *)c + o->off) = arg;
+		return 0;
+	case OPT_LIST:
+		return list_add((struct strlist *)((char *)c + o->off), arg);
+	case OPT_FN:
+		if (o->letter == '4')
+			c->four = true;
+		else if (o->letter == '6')
+			c->six = true;
+		/* A flag's parser learns which row it is by its name. */
+		return o->fn(c, o->arg != NULL ? arg : o->name);
+	}
+	return -1;
+}
+
+/* --- messages about options getopt_long() refused ------------------------- */
+
 /* The word getopt_long() just refused, or "?". */
 static const char *
-option_arg(int argc, char **argv)
+refused_word(int argc, char **argv)
 {
 	return optind - 1 < argc && optind > 1 ? argv[optind - 1] : "?";
 }
@@ -214,7 +581,7 @@ option_arg(int argc, char **argv)
 static void
 option_word(int argc, char **argv, char *buf, size_t len)
 {
-	const char *w = option_arg(argc, argv);
+	const char *w = refused_word(argc, argv);
 
 	if (optopt != 0 && (w[0] != '-' || w[1] != '-')) {
 		snprintf(buf, len, "-%c", optopt);
@@ -224,15 +591,15 @@ option_word(int argc, char **argv, char *buf, size_t len)
 }
 
 /*
- * getopt_long() refused an option: say why.  It returns the same '?' for
- * an unknown name, an ambiguous abbreviation and a value given to an
- * option that takes none, so tell them apart here.
+ * getopt_long() returns the same '?' for an unknown name, an ambiguous
+ * abbreviation and a value given to an option that takes none: tell them
+ * apart for the user.
  */
 static void
 option_refused(int argc, char **argv)
 {
-	const char *w = option_arg(argc, argv), *name;
-	const struct option *match = NULL;
+	const char *w = refused_word(argc, argv), *name;
+	const struct opt *match = NULL;
 	char word[64], list[256] = "";
 	size_t len;
 	int n = 0;
@@ -244,74 +611,28 @@ option_refused(int argc, char **argv)
 	}
 	name = w + 2;
 	len = strcspn(name, "=");
-	if ((match = longopt_named(name, len)) == NULL) {
-		for (const struct option *o = longopts; o->name != NULL; o++) {
+	if ((match = opt_named(name, len)) == NULL) {
+		for (size_t i = 0; i < NOPTS; i++) {
 			size_t used = strlen(list);
 
-			if (strncmp(o->name, name, len) != 0)
+			if (opts[i].name == NULL ||
+			    strncmp(opts[i].name, name, len) != 0)
 				continue;
-			match = o;
+			match = &opts[i];
 			n++;
 			snprintf(list + used, sizeof(list) - used, "%s--%s",
-			    used > 0 ? ", " : "", o->name);
+			    used > 0 ? ", " : "", opts[i].name);
 		}
 	}
 	if (n > 1)
 		log_error("ambiguous option '%s' (%s)", word, list);
-	else if (match != NULL && match->has_arg == no_argument &&
-	    name[len] == '=')
+	else if (match != NULL && match->arg == NULL && name[len] == '=')
 		log_error("option '--%s' takes no value", match->name);
 	else
 		log_error("unknown option '%s' (see trawl --help)", word);
 }
 
-/*
- * -o [FORMAT:]FILE words to outputs, once -f is known wherever it was
- * given.  A prefix is a format only when it names one, so "./a:b" is a
- * file.  Returns 0, or -1 (said why; outputs NULL: out of memory).
- */
-static int
-outputs_resolve(struct cli *c)
-{
-	size_t n = c->noutput_args > 0 ? c->noutput_args : 1;
-
-	c->outputs = calloc(n, sizeof(*c->outputs));
-	if (c->outputs == NULL)
-		return -1;
-	c->noutputs = n;
-	if (c->noutput_args == 0) {
-		c->outputs[0].format = c->format;
-		c->outputs[0].path = "-";
-		return 0;
-	}
-	for (size_t i = 0; i < n; i++) {
-		const char *arg = c->output_args[i], *colon = strchr(arg, ':');
-		struct cli_output *o = &c->outputs[i];
-		char name[16];
-
-		o->format = c->format;
-		o->path = arg;
-		if (colon != NULL && (size_t)(colon - arg) < sizeof(name)) {
-			memcpy(name, arg, (size_t)(colon - arg));
-			name[colon - arg] = '\0';
-			if (output_find(name) != NULL) {
-				o->format = output_find(name);
-				o->path = colon + 1;
-			}
-		}
-		if (o->path[0] == '\0') {
-			log_error("bad output '%s': no file name", arg);
-			return -1;
-		}
-		for (size_t k = 0; k < i; k++) {
-			if (strcmp(c->outputs[k].path, o->path) == 0) {
-				log_error("output '%s' given twice", o->path);
-				return -1;
-			}
-		}
-	}
-	return 0;
-}
+/* --- the config file ------------------------------------------------------- */
 
 /*
  * The value of --config in argv, NULL when absent; -1: given twice.  The
@@ -323,14 +644,14 @@ outputs_resolve(struct cli *c)
 static int
 config_find(int argc, char **argv, const char **path)
 {
-	int ch;
+	int ch, want = opt_val(opt_named("config", 6));
 
 	*path = NULL;
 	opterr = 0;
 	optind = 1;
 	while ((ch = getopt_long(argc, argv, shortopts, longopts,
 	    NULL)) != -1) {
-		if (ch != OPT_CONFIG)
+		if (ch != want)
 			continue;
 		if (*path != NULL) {
 			log_error("--config given twice");
@@ -341,7 +662,6 @@ config_find(int argc, char **argv, const char **path)
 	return 0;
 }
 
-
 /*
  * Put the words of the --config file before the command line's, so that
  * getopt_long() reads both the same way and the command line comes last:
@@ -351,17 +671,13 @@ config_find(int argc, char **argv, const char **path)
 static enum cli_result
 config_merge(struct cli *c, int *argc, char ***argv)
 {
-	struct config_args *a;
+	struct config_args *a = &c->config_args;
 	char err[512], **words;
 
 	if (config_find(*argc, *argv, &c->config) != 0)
 		return CLI_USAGE;
 	if (c->config == NULL)
 		return CLI_RUN;
-	a = calloc(1, sizeof(*a));
-	if (a == NULL)
-		return CLI_FAIL;
-	c->config_args = a;
 	if (config_load(c->config, a, err, sizeof(err)) != 0) {
 		log_error("%s", err);
 		return CLI_USAGE;
@@ -369,9 +685,9 @@ config_merge(struct cli *c, int *argc, char ***argv)
 	for (size_t i = 0; i < a->argc; i++) {
 		const char *w = a->argv[i] + 2;
 		size_t len = strcspn(w, "=");
-		const struct option *o = longopt_named(w, len);
+		const struct opt *o = opt_named(w, len);
 
-		if (o == NULL || o->val == OPT_CONFIG) {
+		if (o == NULL || o->fn == parse_config) {
 			log_error("%s:%zu: unknown option '%.*s'", c->config,
 			    a->lines[i], (int)len, w);
 			return CLI_USAGE;
@@ -381,12 +697,12 @@ config_merge(struct cli *c, int *argc, char ***argv)
 		 * as the value of "--output", and refuse "--quiet=yes" as an
 		 * unknown option: say what is really wrong, and where.
 		 */
-		if (o->has_arg == required_argument && w[len] != '=') {
+		if (o->arg != NULL && w[len] != '=') {
 			log_error("%s:%zu: missing value for '%s'", c->config,
 			    a->lines[i], o->name);
 			return CLI_USAGE;
 		}
-		if (o->has_arg == no_argument && w[len] == '=') {
+		if (o->arg == NULL && w[len] == '=') {
 			log_error("%s:%zu: '%s' takes no value (write just "
 			    "'%s')", c->config, a->lines[i], o->name, o->name);
 			return CLI_USAGE;
@@ -406,342 +722,237 @@ config_merge(struct cli *c, int *argc, char ***argv)
 	return CLI_RUN;
 }
 
-enum cli_result
-cli_parse(struct cli *c, int argc, char **argv)
+/* --- after the options ------------------------------------------------------ */
+
+/*
+ * -o [FORMAT:]FILE words to outputs, once -f is known wherever it was
+ * given.  A prefix is a format only when it names one, so "./a:b" is a
+ * file.
+ */
+static enum cli_result
+outputs_resolve(struct cli *c)
+{
+	size_t n = c->output_args.n > 0 ? c->output_args.n : 1;
+
+	if ((c->outputs = calloc(n, sizeof(*c->outputs))) == NULL)
+		return CLI_FAIL;
+	c->rc.outputs = c->outputs;
+	c->rc.noutputs = n;
+	if (c->output_args.n == 0) {
+		c->outputs[0].format = c->format;
+		c->outputs[0].path = "-";
+		return CLI_RUN;
+	}
+	for (size_t i = 0; i < n; i++) {
+		const char *arg = c->output_args.v[i], *colon = strchr(arg, ':');
+		struct runconf_output *o = &c->outputs[i];
+		char name[16];
+
+		o->format = c->format;
+		o->path = arg;
+		if (colon != NULL && (size_t)(colon - arg) < sizeof(name)) {
+			memcpy(name, arg, (size_t)(colon - arg));
+			name[colon - arg] = '\0';
+			if (output_find(name) != NULL) {
+				o->format = output_find(name);
+				o->path = colon + 1;
+			}
+		}
+		if (o->path[0] == '\0') {
+			log_error("bad output '%s': no file name", arg);
+			return CLI_USAGE;
+		}
+		for (size_t k = 0; k < i; k++) {
+			if (strcmp(c->outputs[k].path, o->path) == 0) {
+				log_error("output '%s' given twice", o->path);
+				return CLI_USAGE;
+			}
+		}
+	}
+	return CLI_RUN;
+}
+
+/* What no single option can check, and the run configuration. */
+static enum cli_result
+finish(struct cli *c, int argc, char **argv)
+{
+	struct runconf *rc = &c->rc;
+	char err[256];
+
+	if (optind == argc && c->input_files.n == 0 && c->domains.n == 0) {
+		log_error("no target given (see trawl --help)");
+		return CLI_USAGE;
+	}
+	if (rc->fail_on_change && rc->baseline == NULL) {
+		log_error("--fail-on-change needs --baseline FILE");
+		return CLI_USAGE;
+	}
+	if (rc->names.wordlist != NULL && c->domains.n == 0) {
+		log_error("--wordlist needs --subdomains DOMAIN");
+		return CLI_USAGE;
+	}
+	if (c->shards_env > 0) {
+		if (rc->work.shard_n > 0 && rc->work.shard_n != c->shards_env) {
+			log_error("--shard %u/%u disagrees with --shards %u",
+			    rc->work.shard_i, rc->work.shard_n, c->shards_env);
+			return CLI_USAGE;
+		}
+		if (rc->work.shard_n == 0) {
+			if (shard_from_env(c->shards_env, &rc->work.shard_i,
+			    err, sizeof(err)) != 0) {
+				log_error("%s", err);
+				return CLI_USAGE;
+			}
+			rc->work.shard_n = c->shards_env;
+		}
+	}
+	if (rc->work.shard_n == 0)
+		rc->work.shard_i = rc->work.shard_n = 1;
+	/* --top-ports adds to -p; with neither, the 100 most common. */
+	if (c->top == 0 && !c->ports_given)
+		c->top = DEFAULT_TOP_PORTS;
+	if (c->top > 0 && ports_add_top(c->ports, c->top, err,
+	    sizeof(err)) != 0) {
+		log_error("%s", err);
+		return CLI_USAGE;
+	}
+	rc->ports = c->ports;
+	rc->targets.words = (const char *const *)argv + optind;
+	rc->targets.nwords = (size_t)(argc - optind);
+	rc->targets.files = c->input_files.v;
+	rc->targets.nfiles = c->input_files.n;
+	rc->targets.excludes = c->excludes.v;
+	rc->targets.nexcludes = c->excludes.n;
+	rc->targets.exclude_files = c->exclude_files.v;
+	rc->targets.nexclude_files = c->exclude_files.n;
+	rc->names.domains = c->domains.v;
+	rc->names.ndomains = c->domains.n;
+	rc->names.dns.family = rc->targets.family;
+	rc->names.dns.resolvers = c->resolvers.v;
+	rc->names.dns.nresolvers = c->resolvers.n;
+	return outputs_resolve(c);
+}
+
+/* argv as one string, words separated by blanks; NULL without memory. */
+static char *
+join_args(int argc, char **argv)
+{
+	size_t len = 1;
+	char *s, *p;
+
+	for (int i = 0; i < argc; i++)
+		len += strlen(argv[i]) + 1;
+	if ((s = p = malloc(len)) == NULL)
+		return NULL;
+	*p = '\0';
+	for (int i = 0; i < argc; i++) {
+		size_t n = strlen(argv[i]);
+
+		memcpy(p, argv[i], n);
+		p += n;
+		*p++ = i + 1 < argc ? ' ' : '\0';
+	}
+	return s;
+}
+
+static enum cli_result
+parse(struct cli *c, int argc, char **argv)
 {
 	/* Static: log.c keeps a pointer to it until the parse is over. */
 	static char where[300];
-	bool in_config = false, ports_from_config = false;
+	char word[64];
 	enum cli_result r;
-	char err[256], word[64];
-	unsigned top = 0;
-	bool ports_given = false;
-	int ch;
-
-	memset(c, 0, sizeof(*c));
-	c->concurrency = DEFAULT_CONCURRENCY;
-	c->timeout_ms = DEFAULT_TIMEOUT_MS;
-	c->retries = DEFAULT_RETRIES;
-	c->format = &out_text;
-	c->report = STATE_BIT(STATE_OPEN);
-	c->family = AF_UNSPEC;
-	c->order = ITER_RANDOM;
-	c->progress = -1;
-	c->argv = argv;
-	c->ports = ports_new();
-	if (c->ports == NULL)
-		return CLI_FAIL;
+	int ch, rc;
 
 	if ((r = config_merge(c, &argc, &argv)) != CLI_RUN)
 		return r;
 	opterr = 0;
 	optind = 1;
 	for (;;) {
+		const struct opt *o;
+
 		/*
 		 * The config's words come first and one word each: while
 		 * getopt is in them, messages say which line.
 		 */
-		if (c->config_args != NULL && optind >= 1 &&
-		    (size_t)optind <= c->config_args->argc) {
+		c->in_config = c->config != NULL && optind >= 1 &&
+		    (size_t)optind <= c->config_args.argc;
+		if (c->in_config) {
 			snprintf(where, sizeof(where), "%s:%zu", c->config,
-			    c->config_args->lines[optind - 1]);
+			    c->config_args.lines[optind - 1]);
 			log_set_context(where);
-			in_config = true;
 		} else {
 			log_set_context(NULL);
-			in_config = false;
 		}
-		ch = getopt_long(argc, argv, shortopts, longopts, NULL);
-		if (ch == -1)
+		if ((ch = getopt_long(argc, argv, shortopts, longopts,
+		    NULL)) == -1)
 			break;
-		switch (ch) {
-		case '4':
-		case '6':
-			/* Both would scan nothing: the last one must not win. */
-			if (c->family != AF_UNSPEC &&
-			    c->family != (ch == '4' ? AF_INET : AF_INET6)) {
-				log_error("-4 and -6 exclude each other");
-				return CLI_USAGE;
-			}
-			c->family = ch == '4' ? AF_INET : AF_INET6;
-			break;
-		case 'c':
-			if (number("concurrency", optarg, 1, 1000000,
-			    &c->concurrency) != 0)
-				return CLI_USAGE;
-			break;
-		case 'f':
-			c->format = output_find(optarg);
-			if (c->format == NULL) {
-				log_error("bad format '%s' (%s)", optarg,
-				    output_names());
-				return CLI_USAGE;
-			}
-			break;
-		case 'h':
-			usage(stdout);
-			return CLI_DONE;
-		case 'o':
-			if (list_add(&c->output_args, &c->noutput_args,
-			    optarg) != 0)
-				return CLI_FAIL;
-			break;
-		case 'p':
-			/* The command line's ports replace the config's. */
-			if (ports_from_config && !in_config) {
-				ports_free(c->ports);
-				c->ports = ports_new();
-				if (c->ports == NULL)
-					return CLI_FAIL;
-				ports_from_config = false;
-			}
-			ports_from_config |= in_config;
-			if (ports_parse(c->ports, optarg, err,
-			    sizeof(err)) != 0) {
-				log_error("%s", err);
-				return CLI_USAGE;
-			}
-			ports_given = true;
-			break;
-		case 'q':
-			c->quiet = true;
-			break;
-		case 'T':
-			if (number("threads", optarg, 1, 1024,
-			    &c->threads) != 0)
-				return CLI_USAGE;
-			break;
-		case 't':
-			if (number("timeout", optarg, 1, 3600000,
-			    &c->timeout_ms) != 0)
-				return CLI_USAGE;
-			break;
-		case 'V':
-			printf("trawl %s\n", TRAWL_VERSION);
-			return CLI_DONE;
-		case OPT_RETRIES:
-			if (number("retries", optarg, 0, 10, &c->retries) != 0)
-				return CLI_USAGE;
-			break;
-		case OPT_STATES:
-			if (state_parse_list(optarg, &c->report, err,
-			    sizeof(err)) != 0) {
-				log_error("%s", err);
-				return CLI_USAGE;
-			}
-			break;
-		case OPT_TOP_PORTS:
-			if (number("top-ports", optarg, 1, PORTS_TOP_MAX,
-			    &top) != 0)
-				return CLI_USAGE;
-			break;
-		case 'i':
-			if (list_add(&c->input_files, &c->ninput_files,
-			    optarg) != 0)
-				return CLI_FAIL;
-			break;
-		case 'x':
-			if (list_add(&c->excludes, &c->nexcludes, optarg) != 0)
-				return CLI_FAIL;
-			break;
-		case OPT_EXCLUDE_FILE:
-			if (list_add(&c->exclude_files, &c->nexclude_files,
-			    optarg) != 0)
-				return CLI_FAIL;
-			break;
-		case OPT_DRY_RUN:
-			c->dry_run = true;
-			break;
-		case OPT_HOST_CONCURRENCY:
-			if (number("host-concurrency", optarg, 1, 1000000,
-			    &c->host_concurrency) != 0)
-				return CLI_USAGE;
-			break;
-		case OPT_PROGRESS:
-			c->progress = 1;
-			break;
-		case OPT_NO_PROGRESS:
-			c->progress = 0;
-			break;
-		case OPT_ORDER:
-			if (strcmp(optarg, "random") == 0) {
-				c->order = ITER_RANDOM;
-			} else if (strcmp(optarg, "sequential") == 0) {
-				c->order = ITER_SEQUENTIAL;
-			} else {
-				log_error("bad order '%s' (random or "
-				    "sequential)", optarg);
-				return CLI_USAGE;
-			}
-			break;
-		case OPT_RATE: {
-			unsigned v;
-
-			if (number("rate", optarg, 1, 100000000, &v) != 0)
-				return CLI_USAGE;
-			c->rate = v;
-			break;
-		}
-		case OPT_RESUME:
-			c->resume = optarg;
-			break;
-		case OPT_SEED: {
-			uint64_t v;
-
-			if (num_parse_str(optarg, 0, UINT64_MAX, &v) != 0) {
-				log_error("bad seed '%s'", optarg);
-				return CLI_USAGE;
-			}
-			c->seed = v;
-			c->seed_given = true;
-			break;
-		}
-		case OPT_SHARD:
-			if (shard_parse(optarg, &c->shard_i, &c->shard_n, err,
-			    sizeof(err)) != 0) {
-				log_error("%s", err);
-				return CLI_USAGE;
-			}
-			break;
-		case OPT_SHARDS:
-			if (number("shards", optarg, 1, 1000000,
-			    &c->shards_env) != 0)
-				return CLI_USAGE;
-			break;
-		case OPT_STATS_EVERY:
-			if (number("stats-every", optarg, 1, 86400,
-			    &c->stats_every) != 0)
-				return CLI_USAGE;
-			break;
-		case OPT_RESOLVER: {
-			struct dns_resolver res;
-
-			if (dns_resolver_parse(optarg, &res, err,
-			    sizeof(err)) != 0) {
-				log_error("%s", err);
-				return CLI_USAGE;
-			}
-			if (list_add(&c->resolvers, &c->nresolvers,
-			    optarg) != 0)
-				return CLI_FAIL;
-			break;
-		}
-		case OPT_DNS_CONCURRENCY:
-			if (number("dns-concurrency", optarg, 1, 100000,
-			    &c->dns_concurrency) != 0)
-				return CLI_USAGE;
-			break;
-		case OPT_SUBDOMAINS: {
-			char clean[NAMES_BUFSIZE];
-			enum names_verdict v = names_clean(optarg,
-			    strlen(optarg), NULL, clean, sizeof(clean));
-
-			if (v != NAMES_OK || strchr(clean, '.') == NULL) {
-				log_error("bad domain '%s'", optarg);
-				return CLI_USAGE;
-			}
-			if (list_add(&c->domains, &c->ndomains, optarg) != 0)
-				return CLI_FAIL;
-			break;
-		}
-		case OPT_CT_URL:
-			if (strncmp(optarg, "http://", 7) != 0 &&
-			    strncmp(optarg, "https://", 8) != 0) {
-				log_error("bad certificate log URL '%s' "
-				    "(http:// or https://)", optarg);
-				return CLI_USAGE;
-			}
-			c->ct_url = optarg;
-			break;
-		case OPT_WORDLIST:
-			c->wordlist = optarg;
-			break;
-		case OPT_LIST_NAMES:
-			c->list_names = true;
-			break;
-		case OPT_CONFIG:
-			/* Read before the loop (config_merge()). */
-			break;
-		case OPT_BASELINE:
-			c->baseline = optarg;
-			break;
-		case OPT_FAIL_ON_CHANGE:
-			c->fail_on_change = true;
-			break;
-		case ':':
+		if (ch == ':') {
 			option_word(argc, argv, word, sizeof(word));
 			log_error("option '%s' needs a value", word);
 			return CLI_USAGE;
-		default:
+		}
+		if ((o = opt_by_val(ch)) == NULL) {
 			option_refused(argc, argv);
 			return CLI_USAGE;
 		}
+		if ((rc = apply(c, o, optarg)) != 0)
+			return rc == PARSE_DONE ? CLI_DONE : rc == PARSE_NOMEM ?
+			    CLI_FAIL : CLI_USAGE;
 	}
 	log_set_context(NULL);
-	if (optind == argc && c->ninput_files == 0 && c->ndomains == 0) {
-		log_error("no target given (see trawl --help)");
-		return CLI_USAGE;
-	}
-	if (c->fail_on_change && c->baseline == NULL) {
-		log_error("--fail-on-change needs --baseline FILE");
-		return CLI_USAGE;
-	}
-	if (c->wordlist != NULL && c->ndomains == 0) {
-		log_error("--wordlist needs --subdomains DOMAIN");
-		return CLI_USAGE;
-	}
+	return finish(c, argc, argv);
+}
 
-	if (c->shards_env > 0) {
-		if (c->shard_n > 0 && c->shard_n != c->shards_env) {
-			log_error("--shard %u/%u disagrees with --shards %u",
-			    c->shard_i, c->shard_n, c->shards_env);
-			return CLI_USAGE;
-		}
-		if (c->shard_n == 0) {
-			if (shard_from_env(c->shards_env, &c->shard_i, err,
-			    sizeof(err)) != 0) {
-				log_error("%s", err);
-				return CLI_USAGE;
-			}
-			c->shard_n = c->shards_env;
-		}
-	}
-	if (outputs_resolve(c) != 0)
-		return c->outputs == NULL && c->noutput_args == 0 ? CLI_FAIL :
-		    CLI_USAGE;
-	c->targets = argv + optind;
-	c->ntargets = argc - optind;
-	/* --top-ports adds to -p; with neither, the 100 most common. */
-	if (top == 0 && !ports_given)
-		top = DEFAULT_TOP_PORTS;
-	if (top > 0 && ports_add_top(c->ports, top, err, sizeof(err)) != 0) {
-		log_error("%s", err);
-		return CLI_USAGE;
-	}
-	return CLI_RUN;
+enum cli_result
+cli_parse(int argc, char **argv, struct cli **out)
+{
+	struct cli *c = calloc(1, sizeof(*c));
+
+	*out = c;
+	if (c == NULL)
+		return CLI_FAIL;
+	c->rc.scan.concurrency = DEFAULT_CONCURRENCY;
+	c->rc.scan.timeout_ms = DEFAULT_TIMEOUT_MS;
+	c->rc.scan.retries = DEFAULT_RETRIES;
+	c->rc.report = STATE_BIT(STATE_OPEN);
+	c->rc.targets.family = AF_UNSPEC;
+	c->rc.work.order = ITER_RANDOM;
+	c->rc.progress = -1;
+	c->rc.names.dns.hosts_file = true;
+	c->format = &out_text;
+	/* Before getopt permutes argv: the command line as typed. */
+	c->args = join_args(argc, argv);
+	c->rc.args = c->args;
+	c->ports = ports_new();
+	if (c->args == NULL || c->ports == NULL)
+		return CLI_FAIL;
+	getopt_tables();
+	return parse(c, argc, argv);
+}
+
+const struct runconf *
+cli_runconf(const struct cli *c)
+{
+	return &c->rc;
 }
 
 void
 cli_free(struct cli *c)
 {
-	ports_free(c->ports);
-	c->ports = NULL;
-	free(c->excludes);
-	free(c->exclude_files);
-	free(c->input_files);
+	if (c == NULL)
+		return;
 	log_set_context(NULL);
-	if (c->config_args != NULL)
-		config_args_free(c->config_args);
-	free(c->config_args);
-	free(c->words);
-	c->config_args = NULL;
-	c->words = NULL;
+	ports_free(c->ports);
+	free(c->excludes.v);
+	free(c->exclude_files.v);
+	free(c->input_files.v);
+	free(c->resolvers.v);
+	free(c->domains.v);
+	free(c->output_args.v);
 	free(c->outputs);
-	free(c->output_args);
-	c->outputs = NULL;
-	c->output_args = NULL;
-	free(c->resolvers);
-	free(c->domains);
-	c->resolvers = c->domains = NULL;
-	c->excludes = c->exclude_files = c->input_files = NULL;
+	config_args_free(&c->config_args);
+	free(c->words);
+	free(c->args);
+	free(c);
 }

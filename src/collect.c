@@ -39,6 +39,7 @@ struct collect {
 	size_t shown_cap;
 	uint64_t count[STATE_COUNT];
 	uint64_t emitted;		/* hosts handed to the outputs */
+	uint64_t changes;		/* change records written */
 	int begun;			/* the formats' begin was called */
 
 	struct record **table;		/* open addressing, linear probing */
@@ -435,10 +436,8 @@ collect_begin(struct collect *c)
 }
 
 void
-collect_end(struct collect *c, const struct out_stats *st)
+collect_drain(struct collect *c)
 {
-	struct out_stats all = *st;
-
 	collect_begin(c);
 	release(c, UINT64_MAX);
 	/* A group of UINT64_MAX cannot exist, but do not leave one behind. */
@@ -450,6 +449,24 @@ collect_end(struct collect *c, const struct out_stats *st)
 		free(r->ports);
 		free(r);
 	}
+}
+
+void
+collect_change(struct collect *c, const struct out_change *ch)
+{
+	collect_begin(c);
+	for (size_t i = 0; i < c->nout; i++)
+		if (c->out[i].fmt->change != NULL)
+			c->out[i].fmt->change(c->out[i].w, ch, c->changes == 0);
+	c->changes++;
+}
+
+void
+collect_end(struct collect *c, const struct out_stats *st)
+{
+	struct out_stats all = *st;
+
+	collect_drain(c);
 	/* Only now: the hosts still held above are shown too. */
 	all.hosts_up = c->emitted;
 	for (size_t i = 0; i < c->nout; i++) {

@@ -122,36 +122,31 @@ bad:
 	return -1;
 }
 
+/*
+ * Each status in words: for the warning people read, and the reason the
+ * outputs give ("unresolved" records), one row a status.
+ */
+static const struct {
+	const char *str, *reason;
+} statuses[] = {
+	[DNS_RESOLVED] = { "resolved", "resolved" },
+	[DNS_NXDOMAIN] = { "nxdomain", "nxdomain" },
+	[DNS_NODATA] = { "nodata", "no-address" },
+	[DNS_FAILED] = { "failed", "dns-error" },
+};
+
 const char *
 dns_status_str(enum dns_status s)
 {
-	switch (s) {
-	case DNS_RESOLVED:
-		return "resolved";
-	case DNS_NXDOMAIN:
-		return "nxdomain";
-	case DNS_NODATA:
-		return "nodata";
-	case DNS_FAILED:
-		return "failed";
-	}
-	return "?";
+	return (unsigned)s < sizeof(statuses) / sizeof(statuses[0]) ?
+	    statuses[s].str : "?";
 }
 
 const char *
 dns_status_reason(enum dns_status s)
 {
-	switch (s) {
-	case DNS_RESOLVED:
-		return "resolved";
-	case DNS_NXDOMAIN:
-		return "nxdomain";
-	case DNS_NODATA:
-		return "no-address";
-	case DNS_FAILED:
-		break;
-	}
-	return "dns-error";
+	return (unsigned)s < sizeof(statuses) / sizeof(statuses[0]) ?
+	    statuses[s].reason : "dns-error";
 }
 
 /* --- sockets and the timer ---------------------------------------------- */

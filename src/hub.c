@@ -24,6 +24,7 @@
 
 #include "trawl/hub.h"
 #include "trawl/resume.h"
+#include "trawl/vec.h"
 
 /* Positions per slice: enough to make the lock rare, few enough to share. */
 #define SLICE_MIN 256
@@ -45,7 +46,7 @@ struct hub_worker {
 struct hub {
 	pthread_mutex_t lock;
 	const struct iter_plan *plan;
-	struct iter_range *ranges;	/* a copy: hub_grow() appends */
+	struct iter_range *ranges;	/* a copy: hub_append() adds */
 	size_t nranges, cap;
 	bool growing;
 	/* The dealer: the next undealt position is ranges[cur] at next. */
@@ -177,9 +178,8 @@ hub_new(const struct hub_config *cfg)
 
 	h->plan = cfg->plan;
 	h->growing = cfg->growing;
-	h->cap = cfg->nranges > 16 ? cfg->nranges : 16;
-	h->ranges = calloc(h->cap, sizeof(*h->ranges));
-	if (h->ranges == NULL) {
+	if (vec_reserve(&h->ranges, &h->cap, cfg->nranges,
+	    sizeof(*h->ranges)) != 0) {
 		free(h);
 		return NULL;
 	}
@@ -324,50 +324,40 @@ hub_reactor(struct hub *h)
 	return engine_reactor(h->workers[h->nworkers - 1].engine);
 }
 
-int
-hub_grow(struct hub *h, hub_grow_fn *fn, void *ctx)
+void
+hub_lock(struct hub *h)
 {
-	uint64_t lo = 0, hi = 0;
-	int rc;
-
 	pthread_mutex_lock(&h->lock);
-	rc = fn(ctx, &lo, &hi);
-	if (rc == 0 && hi > lo) {
-		if (h->nranges == h->cap) {
-			size_t cap = h->cap * 2;
-			struct iter_range *r = reallocarray(h->ranges, cap,
-			    sizeof(*r));
+}
 
-			if (r == NULL) {
-				pthread_mutex_unlock(&h->lock);
-				errno = ENOMEM;
-				return -1;
-			}
-			h->ranges = r;
-			h->cap = cap;
-		}
-		h->ranges[h->nranges].lo = lo;
-		h->ranges[h->nranges].hi = hi;
-		/* The dealer had run dry: it starts on the new range. */
-		if (h->cur == h->nranges)
-			h->next = lo;
-		h->nranges++;
-	}
+void
+hub_unlock(struct hub *h)
+{
 	pthread_mutex_unlock(&h->lock);
-	return rc;
 }
 
 int
-hub_close(struct hub *h, int (*fn)(void *ctx), void *ctx)
+hub_append(struct hub *h, uint64_t lo, uint64_t hi)
 {
-	int rc = 0;
+	struct iter_range *r;
 
-	pthread_mutex_lock(&h->lock);
-	if (fn != NULL)
-		rc = fn(ctx);
+	if (hi <= lo)
+		return 0;
+	r = VEC_PUSH(h->ranges, h->nranges, h->cap);
+	if (r == NULL)
+		return -1;
+	r->lo = lo;
+	r->hi = hi;
+	/* The dealer had run dry: it starts on the new range. */
+	if (h->cur == h->nranges - 1)
+		h->next = lo;
+	return 0;
+}
+
+void
+hub_close(struct hub *h)
+{
 	h->growing = false;
-	pthread_mutex_unlock(&h->lock);
-	return rc;
 }
 
 int

@@ -7,9 +7,34 @@
  */
 #include <errno.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "trawl/iter.h"
 #include "trawl/space.h"
+
+static const char *const order_names[] = {
+	[ITER_RANDOM] = "random",
+	[ITER_SEQUENTIAL] = "sequential",
+};
+
+const char *
+iter_order_name(enum iter_order order)
+{
+	return order_names[order];
+}
+
+int
+iter_order_parse(const char *s, enum iter_order *order)
+{
+	for (size_t i = 0; i < sizeof(order_names) / sizeof(order_names[0]);
+	    i++) {
+		if (strcmp(s, order_names[i]) == 0) {
+			*order = (enum iter_order)i;
+			return 0;
+		}
+	}
+	return -1;
+}
 
 /* Hosts per random-order window, from the space alone (see below). */
 static uint64_t

@@ -60,10 +60,15 @@ csv_unresolved(struct wbuf *w, const char *name, const char *why)
 	wbuf_printf(w, ",,,%s\r\n", why);
 }
 
+/*
+ * No change records: every row has NDJSON's port fields, and a change is
+ * not a port's state.  trawl says so when --baseline writes to CSV.
+ */
 const struct out_format out_csv = {
 	.name = "csv",
 	.begin = csv_begin,
 	.host = csv_host,
 	.end = csv_end,
 	.unresolved = csv_unresolved,
+	.change = NULL,
 };

@@ -96,10 +96,21 @@ grep_unresolved(struct wbuf *w, const char *name, const char *why)
 	wbuf_printf(w, ": unresolved (%s)\n", why);
 }
 
+/* A comment, as nmap's readers skip them: "# Change: + 192.0.2.9 ...". */
+static void
+grep_change(struct wbuf *w, const struct out_change *c, bool first)
+{
+	(void)first;
+	wbuf_puts(w, "# Change: ");
+	output_change_line(w, c, textesc_text);
+	wbuf_putc(w, '\n');
+}
+
 const struct out_format out_grep = {
 	.name = "grep",
 	.begin = grep_begin,
 	.host = grep_host,
 	.end = grep_end,
 	.unresolved = grep_unresolved,
+	.change = grep_change,
 };

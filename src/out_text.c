@@ -59,9 +59,19 @@ text_end(struct wbuf *w, const struct out_stats *st)
 	(void)st;
 }
 
+static void
+text_change(struct wbuf *w, const struct out_change *c, bool first)
+{
+	if (first)
+		wbuf_puts(w, "Changes since the last run:\n");
+	output_change_line(w, c, textesc_text);
+	wbuf_putc(w, '\n');
+}
+
 const struct out_format out_text = {
 	.name = "text",
 	.begin = text_begin,
 	.host = text_host,
 	.end = text_end,
+	.change = text_change,
 };

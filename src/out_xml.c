@@ -173,10 +173,24 @@ xml_unresolved(struct wbuf *w, const char *name, const char *why)
 	wbuf_puts(w, "\" status=\"skipped\" reason=\"invalid\"/>\n");
 }
 
+/*
+ * nmap's DTD has one element for free text inside a run, <output>: a
+ * change is one, before runstats, as its line for people.
+ */
+static void
+xml_change(struct wbuf *w, const struct out_change *c, bool first)
+{
+	(void)first;
+	wbuf_puts(w, "<output type=\"interactive\">");
+	output_change_line(w, c, textesc_xml);
+	wbuf_puts(w, "</output>\n");
+}
+
 const struct out_format out_xml = {
 	.name = "xml",
 	.begin = xml_begin,
 	.host = xml_host,
 	.end = xml_end,
 	.unresolved = xml_unresolved,
+	.change = xml_change,
 };

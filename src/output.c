@@ -4,6 +4,7 @@
 #include <time.h>
 
 #include "trawl/output.h"
+#include "trawl/wbuf.h"
 
 #ifndef TRAWL_VERSION
 #define TRAWL_VERSION "unknown"
@@ -17,10 +18,12 @@ static const struct out_format *const formats[] = {
 	&out_xml,
 };
 
+#define NFORMATS (sizeof(formats) / sizeof(formats[0]))
+
 const struct out_format *
 output_find(const char *name)
 {
-	for (size_t i = 0; i < sizeof(formats) / sizeof(formats[0]); i++)
+	for (size_t i = 0; i < NFORMATS; i++)
 		if (strcmp(formats[i]->name, name) == 0)
 			return formats[i];
 	return NULL;
@@ -29,7 +32,32 @@ output_find(const char *name)
 const char *
 output_names(void)
 {
-	return "text, ndjson, csv, grep, xml";
+	/* The table's names, joined once: the table never changes. */
+	static char names[NFORMATS * 16];
+
+	if (names[0] == '\0') {
+		for (size_t i = 0; i < NFORMATS; i++) {
+			size_t used = strlen(names);
+
+			snprintf(names + used, sizeof(names) - used, "%s%s",
+			    i > 0 ? ", " : "", formats[i]->name);
+		}
+	}
+	return names;
+}
+
+const char *
+output_change_name(enum out_change_kind kind)
+{
+	static const char *const names[] = {
+		[OUT_HOST_UP] = "host-up",
+		[OUT_HOST_DOWN] = "host-down",
+		[OUT_PORT_OPENED] = "port-opened",
+		[OUT_PORT_CLOSED] = "port-closed",
+	};
+
+	return (unsigned)kind < sizeof(names) / sizeof(names[0]) ?
+	    names[kind] : "?";
 }
 
 void
@@ -58,4 +86,33 @@ output_timestr(time_t t, char buf[OUTPUT_TIMESTR_SIZE])
 	    strftime(buf, OUTPUT_TIMESTR_SIZE, "%a %b %e %H:%M:%S %Y",
 	    &tm) == 0)
 		snprintf(buf, OUTPUT_TIMESTR_SIZE, "unknown time");
+}
+
+static bool
+change_up(enum out_change_kind kind)
+{
+	return kind == OUT_HOST_UP || kind == OUT_PORT_OPENED;
+}
+
+void
+output_change_line(struct wbuf *w, const struct out_change *c,
+    void (*esc)(struct wbuf *w, const char *s))
+{
+	bool host = c->kind == OUT_HOST_UP || c->kind == OUT_HOST_DOWN;
+
+	wbuf_puts(w, change_up(c->kind) ? "+ " : "- ");
+	if (host)
+		wbuf_puts(w, "host ");
+	wbuf_puts(w, c->addr);
+	for (size_t i = 0; i < c->nnames; i++) {
+		wbuf_puts(w, i == 0 ? " (" : ", ");
+		esc(w, c->names[i]);
+	}
+	if (c->nnames > 0)
+		wbuf_putc(w, ')');
+	if (host)
+		wbuf_puts(w, change_up(c->kind) ? " up" : " down");
+	else
+		wbuf_printf(w, " port %u/tcp %s", c->port,
+		    change_up(c->kind) ? "open" : "no longer open");
 }

@@ -39,7 +39,14 @@ int collect_deliver(void *ctx, const struct scan_event *ev, size_t n,
  * them if need be).  After collect_set_run().
  */
 void collect_begin(struct collect *c);
-/* Emit every host still held (an interrupted scan too) and close formats. */
+/* Emit every host still held (an interrupted scan too). */
+void collect_drain(struct collect *c);
+/*
+ * A change since the last run, to every output whose format has a place
+ * for it: after collect_drain(), before collect_end().
+ */
+void collect_change(struct collect *c, const struct out_change *ch);
+/* collect_drain(), then close the formats. */
 void collect_end(struct collect *c, const struct out_stats *st);
 /*
  * Every finished host, with its ports in the reported states and in

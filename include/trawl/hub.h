@@ -32,7 +32,7 @@ struct hub_config {
 	 */
 	struct scan_sink sink;
 	/*
-	 * More work may come (hub_grow()) until hub_close(): engines that
+	 * More work may come (hub_append()) until hub_close(): engines that
 	 * run dry wait instead of ending, and no group is reported done, so
 	 * output waits too (names found late must reach their hosts first).
 	 */
@@ -57,15 +57,18 @@ int hub_fatal_errno(const struct hub *h);
 /* The reactor of the engine that runs in hub_run()'s calling thread. */
 struct reactor *hub_reactor(struct hub *h);
 /*
- * Add work while the engines run: under the hub's lock, fn extends what it
- * must (space, plan) and sets *lo, *hi to the new positions, which must
- * come after all others; they are dealt like the rest.  Returns fn's
- * result (0, or -1 with errno), or -1 with errno ENOMEM.
+ * Work that joins while the engines run (names resolving, see grow.h):
+ * between hub_lock() and hub_unlock(), the caller may extend what the
+ * engines read (space, plan) and give the new positions to hub_append();
+ * they must come after all others, and are dealt like the rest.  The
+ * sink's deliver() runs under the same lock, so the collector may be
+ * written to there too.  hub_append(): 0, or -1 with errno ENOMEM.
+ * hub_close(): no more work will come (growing ends).
  */
-typedef int hub_grow_fn(void *ctx, uint64_t *lo, uint64_t *hi);
-int hub_grow(struct hub *h, hub_grow_fn *fn, void *ctx);
-/* No more work will come; fn (may be NULL) runs under the lock first. */
-int hub_close(struct hub *h, int (*fn)(void *ctx), void *ctx);
+void hub_lock(struct hub *h);
+void hub_unlock(struct hub *h);
+int hub_append(struct hub *h, uint64_t lo, uint64_t hi);
+void hub_close(struct hub *h);
 
 /*
  * After hub_run(): the work not done, as ascending disjoint ranges in

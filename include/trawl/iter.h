@@ -35,6 +35,10 @@ enum iter_order {
 	ITER_SEQUENTIAL,
 };
 
+/* The order's word, "random" or "sequential", and back: 0, or -1. */
+const char *iter_order_name(enum iter_order order);
+int iter_order_parse(const char *s, enum iter_order *order);
+
 /* Fewest probes in a random-order window: spreads a host's load thin. */
 #define ITER_WINDOW_PROBES 65536
 #define ITER_WINDOW_MIN_HOSTS 64

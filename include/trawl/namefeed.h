@@ -1,16 +1,16 @@
 /*
- * Names feeding a running scan.  Host names are resolved asynchronously
- * (dns.h) in the reactor of one of the scan's engines, its sockets in the
- * same epoll set and its deadlines in the same heap; every few milliseconds
- * the addresses found so far join the scan as a new part of the space and
- * of the plan (space_extend(), iter_plan_extend()) and are dealt to the
- * engines like the rest (hub_grow()).  So the scan runs on the names that
- * have resolved while thousands of others are still in flight.
+ * Host names to addresses, answer by answer, for a scan: the one path every
+ * name takes, whether it is resolved before the scan (namefeed_resolve_all())
+ * or while it runs (namefeed_new(), in the reactor of one of the scan's
+ * engines, its sockets in the same epoll set and its deadlines in the same
+ * heap).
  *
- * An address reached by several names is scanned once and reported under
- * every name: output is held until the last name has resolved (see
- * hub.h: growing), then names are sealed into the space and hosts stream
- * out as usual.
+ * The feed knows nothing of the scan.  It asks dns.h, says on stderr which
+ * names did not resolve and why, counts, and hands each answer to a sink;
+ * what an answer does to the scan is the sink's business (nameprep.c before
+ * the scan, grow.c during it).  While names resolve during a scan, the sink
+ * is also told to flush every few milliseconds, so that it can let the
+ * addresses found so far join in batches rather than one name at a time.
  */
 #ifndef TRAWL_NAMEFEED_H
 #define TRAWL_NAMEFEED_H
@@ -20,20 +20,25 @@
 
 #include "trawl/dns.h"
 
-struct collect;
-struct hub;
-struct iter_plan;
-struct space;
+struct reactor;
 struct namefeed;
 
-struct namefeed_config {
-	struct space *space;
-	struct iter_plan *plan;
-	struct hub *hub;		/* created with growing set */
-	struct collect *col;		/* unresolved names go there */
-	const struct dns_config *dns;
-	/* Called under the hub's lock when probes join the scan. */
-	void (*grew)(void *ctx, uint64_t probes);
+struct namefeed_sink {
+	/*
+	 * A name and its addresses (IPv4 first, no repeats), valid during
+	 * the call.  0, or -1 with errno: the feed stops taking answers.
+	 */
+	int (*resolved)(void *ctx, const char *name,
+	    const struct dns_addr *addrs, size_t naddrs);
+	/* A name with no address, and the outputs' word for why. */
+	void (*unresolved)(void *ctx, const char *name, const char *why);
+	/*
+	 * Every few milliseconds while answers come, and once before done.
+	 * NULL: nothing to flush.  0, or -1 with errno.
+	 */
+	int (*flush)(void *ctx);
+	/* Every name has its answer, or the feed stopped.  Once; may be NULL. */
+	int (*done)(void *ctx);
 	void *ctx;
 };
 
@@ -41,24 +46,33 @@ struct namefeed_stats {
 	size_t names;		/* submitted */
 	size_t resolved;	/* with at least one address */
 	size_t unresolved;
-	uint64_t hosts;		/* new addresses they brought */
 };
 
-/* NULL with a message in err. */
-struct namefeed *namefeed_new(const struct namefeed_config *cfg, char *err,
-    size_t errlen);
-/* Submit a name before or during hub_run().  0, or -1 with errno. */
+/* Resolve in reactor r, answers to sink.  NULL with a message in err. */
+struct namefeed *namefeed_new(struct reactor *r, const struct dns_config *dns,
+    const struct namefeed_sink *sink, char *err, size_t errlen);
+/* Submit a name, before or while the reactor runs.  0, or -1 with errno. */
 int namefeed_add(struct namefeed *f, const char *name);
-/* No more names will be submitted: the feed closes after the last answer. */
+/* No more names will be submitted: done comes after the last answer. */
 void namefeed_input_done(struct namefeed *f);
 /*
- * After hub_run(): make sure every name found is sealed into the space
- * (an interrupted scan stops before the last answer).  0 or -1 (ENOMEM).
+ * After the reactor stopped (an interrupted scan stops before the last
+ * answer): flush, then done, if they have not run.  0, or -1 with errno.
  */
 int namefeed_finish(struct namefeed *f);
-/* Whether the feed had to stop early (out of memory, too many parts). */
+/* errno of what stopped the feed early (a sink that failed), or 0. */
 int namefeed_error(const struct namefeed *f);
 void namefeed_get_stats(const struct namefeed *f, struct namefeed_stats *st);
 void namefeed_free(struct namefeed *f);
+
+/*
+ * Resolve names before a scan, in a reactor of its own, answers to sink
+ * as they come (flush and done run once, at the end); stats added to *st.
+ * Returns when every name has its answer: 0, or -1 with a message in err
+ * (the resolver could not start, a sink failed, dns->stop was raised).
+ */
+int namefeed_resolve_all(const struct dns_config *dns,
+    const char *const *names, size_t n, const struct namefeed_sink *sink,
+    struct namefeed_stats *st, char *err, size_t errlen);
 
 #endif

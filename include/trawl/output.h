@@ -66,6 +66,23 @@ struct out_stats {
 	const char *failed;
 };
 
+/* What changed since the last run (--baseline). */
+enum out_change_kind {
+	OUT_HOST_UP,		/* open ports now, none in the baseline */
+	OUT_HOST_DOWN,		/* open ports in the baseline, none now */
+	OUT_PORT_OPENED,	/* open now, not in the baseline */
+	OUT_PORT_CLOSED,	/* in the baseline, not open now */
+};
+
+struct out_change {
+	enum out_change_kind kind;
+	int family;
+	const char *addr;			/* text form */
+	uint16_t port;				/* 0 for a host */
+	const char *const *names;		/* sorted, distinct */
+	size_t nnames;
+};
+
 struct out_format {
 	const char *name;
 	/* run may be NULL. */
@@ -81,12 +98,29 @@ struct out_format {
 	 * "dns-error").  NULL: the format has no way to say it.
 	 */
 	void (*unresolved)(struct wbuf *w, const char *name, const char *why);
+	/*
+	 * A change since the last run, after every host and before end;
+	 * first: the run's first.  NULL: the format has no place for changes
+	 * (trawl says so when --baseline is given).
+	 */
+	void (*change)(struct wbuf *w, const struct out_change *c, bool first);
 };
 
 /* NULL for an unknown name. */
 const struct out_format *output_find(const char *name);
 /* "text, ndjson, ...": for messages and --help. */
 const char *output_names(void);
+/* "host-up", "host-down", "port-opened", "port-closed". */
+const char *output_change_name(enum out_change_kind kind);
+/*
+ * A change as one line for people, names escaped with esc, no newline:
+ *	+ host 192.0.2.9 (www.example.com) up
+ *	+ 192.0.2.9 (www.example.com) port 443/tcp open
+ *	- 192.0.2.4 port 22/tcp no longer open
+ *	- host 192.0.2.4 down
+ */
+void output_change_line(struct wbuf *w, const struct out_change *c,
+    void (*esc)(struct wbuf *w, const char *s));
 
 /* For the formats: run's fields, or what to say without them. */
 void output_run_fill(const struct out_run *run, struct out_run *out);

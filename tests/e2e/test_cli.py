@@ -63,7 +63,7 @@ USAGE = [
     (['--dry-run=yes', T], "trawl: option '--dry-run' takes no value", None),
     (['--qui=1', T], "trawl: option '--quiet' takes no value", None),
     (['--st', 'open', T],
-     "trawl: ambiguous option '--st' (--stats-every, --states)", None),
+     "trawl: ambiguous option '--st' (--states, --stats-every)", None),
     (['--bogus=1', T], "trawl: unknown option '--bogus' (see trawl --help)",
      None),
     (['-4', '-6', T], 'trawl: -4 and -6 exclude each other', None),

@@ -1,0 +1,173 @@
+/*
+ * The positions a run covers, and its resume file; see work.h.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <unistd.h>
+
+#include "trawl/exitcode.h"
+#include "trawl/hub.h"
+#include "trawl/log.h"
+#include "trawl/reactor.h"
+#include "trawl/shard.h"
+#include "trawl/space.h"
+#include "trawl/work.h"
+
+#define DEFAULT_RESUME_FILE "trawl.resume"
+
+static uint64_t
+random_seed(void)
+{
+	uint64_t seed;
+
+	if (getrandom(&seed, sizeof(seed), 0) != sizeof(seed))
+		seed = reactor_clock() ^ ((uint64_t)getpid() << 32);
+	return seed;
+}
+
+/*
+ * What a resume file says is left, if there is one: it must be of this
+ * scan, and its ranges inside this shard.  0, or the exit status.
+ */
+static int
+load_rest(struct work *w, const struct runconf_work *c, uint64_t lo,
+    uint64_t hi)
+{
+	struct resume *st = &w->state, old;
+	char err[512];
+	int rc;
+
+	if (c->resume == NULL)
+		return 0;
+	if ((rc = resume_load(c->resume, &old, err, sizeof(err))) < 0) {
+		log_error("%s", err);
+		return EXIT_USAGE;
+	}
+	if (rc == 0)
+		return 0;
+	if (old.fingerprint != st->fingerprint || old.order != st->order ||
+	    old.shard_i != st->shard_i || old.shard_n != st->shard_n ||
+	    (c->seed_given && old.seed != c->seed)) {
+		log_error("'%s' saved a different scan: give the same targets, "
+		    "ports, order, seed and shard", c->resume);
+		resume_free(&old);
+		return EXIT_USAGE;
+	}
+	if (resume_fits(&old, lo, hi, c->resume, err, sizeof(err)) != 0) {
+		log_error("%s", err);
+		resume_free(&old);
+		return EXIT_USAGE;
+	}
+	st->seed = old.seed;
+	st->ranges = old.ranges;
+	st->nranges = old.nranges;
+	w->resumed = true;
+	return 0;
+}
+
+int
+work_plan(struct work *w, const struct runconf_work *c, const struct space *s)
+{
+	struct resume *st = &w->state;
+	uint64_t lo, hi;
+	int rc;
+
+	memset(w, 0, sizeof(*w));
+	st->fingerprint = space_fingerprint(s);
+	st->order = c->order;
+	st->shard_i = c->shard_i;
+	st->shard_n = c->shard_n;
+	/*
+	 * Shards must agree on the order without talking: unless told a
+	 * seed, they derive it from what they all share, the space.
+	 */
+	if (c->seed_given)
+		st->seed = c->seed;
+	else if (st->shard_n > 1)
+		st->seed = st->fingerprint;
+	else
+		st->seed = random_seed();
+	w->resume_given = c->resume != NULL;
+	w->resume_path = c->resume != NULL ? c->resume : DEFAULT_RESUME_FILE;
+	shard_range(space_probes(s), st->shard_i, st->shard_n, &lo, &hi);
+	if ((rc = load_rest(w, c, lo, hi)) != 0)
+		return rc;
+	iter_plan_init(&w->plan, s, st->order, st->seed);
+	if (!w->resumed) {
+		if ((st->ranges = malloc(sizeof(*st->ranges))) == NULL) {
+			log_error("out of memory");
+			return EXIT_FAILED;
+		}
+		st->ranges[0].lo = lo;
+		st->ranges[0].hi = hi;
+		st->nranges = 1;
+	}
+	return 0;
+}
+
+void
+work_free(struct work *w)
+{
+	iter_plan_free(&w->plan);
+	resume_free(&w->state);
+}
+
+uint64_t
+work_size(const struct work *w)
+{
+	uint64_t n = 0;
+
+	for (size_t i = 0; i < w->state.nranges; i++)
+		n += w->state.ranges[i].hi - w->state.ranges[i].lo;
+	return n;
+}
+
+void
+work_print(const struct work *w, const struct space *s)
+{
+	printf("%llu probes (%llu hosts x %zu ports",
+	    (unsigned long long)work_size(w),
+	    (unsigned long long)space_hosts(s), space_nports(s));
+	if (w->state.shard_n > 1)
+		printf(", shard %u/%u", w->state.shard_i, w->state.shard_n);
+	printf(w->resumed ? ", resumed)\n" : ")\n");
+}
+
+/* When in doubt (no memory), something was left. */
+bool
+work_left(const struct hub *h)
+{
+	struct iter_range *rest;
+	size_t n = hub_rest(h, &rest);
+
+	if (n == (size_t)-1)
+		return true;
+	free(rest);
+	return n > 0;
+}
+
+int
+work_save(struct work *w, const struct hub *h)
+{
+	struct resume out = w->state;
+	int rc;
+
+	out.nranges = hub_rest(h, &out.ranges);
+	if (out.nranges == (size_t)-1)
+		return -1;
+	rc = resume_save(w->resume_path, &out);
+	free(out.ranges);
+	return rc;
+}
+
+void
+work_complete(const struct work *w)
+{
+	if (w->resume_given && unlink(w->resume_path) != 0 &&
+	    errno != ENOENT)
+		log_warn("cannot remove '%s': %s", w->resume_path,
+		    strerror(errno));
+}
