@@ -193,29 +193,213 @@ summary(const struct out_stats *st, const struct nameprep *np,
 	    st->failed != NULL ? st->failed : "");
 }
 
-/* Names still to resolve join the scan as they resolve (grow.h). */
-static struct namefeed *
-feed_start(struct hub *h, struct grow *g, const struct runconf_names *cfg,
-    const struct names_set *names)
-{
+/* One scan and everything it drives, from the first output to the last. */
+struct scanrun {
+	const struct runconf *rc;
+	struct space *space;
+	struct work *work;
+	struct nameprep *np;
+	bool live;			/* names still resolve during it */
+	struct out_run run;		/* for the outputs' headers */
+	struct relay relay;
+	struct outfiles *out;
+	struct compare *cmp;
+	struct hub *hub;
+	struct grow *grow;
 	struct namefeed *feed;
+};
+
+/* Names still to resolve join the scan as they resolve (grow.h). */
+static int
+feed_start(struct scanrun *sr)
+{
+	const struct names_set *names = nameprep_names(sr->np);
+	struct grow_config gc = {
+		.space = sr->space,
+		.plan = &sr->work->plan,
+		.hub = sr->hub,
+		.col = sr->relay.col,
+		.grew = relay_grew,
+		.ctx = &sr->relay,
+	};
 	char msg[512];
 
-	feed = namefeed_new(hub_reactor(h), &cfg->dns, grow_sink(g), msg,
-	    sizeof(msg));
-	if (feed == NULL) {
+	if ((sr->grow = grow_new(&gc)) == NULL) {
+		log_error("out of memory");
+		return EXIT_FAILED;
+	}
+	sr->feed = namefeed_new(hub_reactor(sr->hub), &sr->rc->names.dns,
+	    grow_sink(sr->grow), msg, sizeof(msg));
+	if (sr->feed == NULL) {
 		log_error("%s", msg);
-		return NULL;
+		return EXIT_FAILED;
 	}
 	for (size_t i = 0; i < names_set_count(names); i++) {
-		if (namefeed_add(feed, names_set_name(names, i)) != 0) {
+		if (namefeed_add(sr->feed, names_set_name(names, i)) != 0) {
 			log_error("cannot resolve '%s': %s",
 			    names_set_name(names, i), strerror(errno));
-			namefeed_free(feed);
-			return NULL;
+			return EXIT_FAILED;
 		}
 	}
-	return feed;
+	return 0;
+}
+
+/*
+ * Everything the scan needs, in the order a mistake is best found: the
+ * baseline file (damaged, it is the user's to see before a long scan),
+ * the outputs, the engines, the names that resolve while they run.
+ * 0, or the exit status, the reason said.
+ */
+static int
+scan_open(struct scanrun *sr, unsigned concurrency, unsigned threads)
+{
+	const struct runconf *rc = sr->rc;
+	const struct resume *st = &sr->work->state;
+	struct hub_config hc = { 0 };
+	bool shown;
+	int status;
+
+	if ((sr->relay.col = collect_new(sr->space, rc->report)) == NULL) {
+		log_error("out of memory");
+		return EXIT_FAILED;
+	}
+	collect_set_run(sr->relay.col, &sr->run);
+	/* The targets and ports asked for, and the shard: not names' order. */
+	if ((status = compare_start(rc->baseline, st->fingerprint ^
+	    ((uint64_t)st->shard_i << 32 | st->shard_n), rc->outputs,
+	    rc->noutputs, sr->relay.col, &sr->cmp)) != 0)
+		return status;
+	if ((sr->out = outfiles_open(rc->outputs, rc->noutputs,
+	    sr->work->resumed, sr->relay.col, &status)) == NULL)
+		return status;
+	/* The journal keeps every line: a live line would flood it. */
+	shown = !log_to_journal() && (rc->progress == 1 ||
+	    (rc->progress == -1 && !rc->quiet && isatty(STDERR_FILENO)));
+	sr->relay.progress = progress_new(shown, rc->quiet ? 0 :
+	    rc->stats_every, work_size(sr->work));
+	hc.threads = threads;
+	hc.scan = rc->scan;
+	hc.scan.concurrency = concurrency;
+	hc.plan = &sr->work->plan;
+	hc.ranges = st->ranges;
+	hc.nranges = st->nranges;
+	hc.sink.deliver = relay_deliver;
+	hc.sink.ctx = &sr->relay;
+	hc.growing = sr->live;
+	if ((sr->hub = hub_new(&hc)) == NULL) {
+		log_error("cannot start the scan: %s", strerror(errno));
+		return EXIT_FAILED;
+	}
+	return sr->live ? feed_start(sr) : 0;
+}
+
+/* Run the engines to their end, or until a signal.  hub_run()'s result. */
+static int
+scan_run(struct scanrun *sr)
+{
+	int hrc;
+
+	collect_begin(sr->relay.col);
+	nameprep_unresolved(sr->np, sr->relay.col);
+	if (sr->feed != NULL)
+		namefeed_input_done(sr->feed);
+	/*
+	 * Results on the terminal the progress line is on take the line off
+	 * before each write, not before each batch of results (most write
+	 * nothing), so that it is drawn at most four times a second.
+	 */
+	outfiles_share_terminal(sr->out, sr->relay.progress);
+	running = sr->hub;
+	if (stop_signal != 0)
+		hub_stop(sr->hub);
+	hrc = hub_run(sr->hub);
+	running = NULL;
+	outfiles_share_terminal(sr->out, NULL);
+	progress_free(sr->relay.progress);
+	sr->relay.progress = NULL;
+	return hrc;
+}
+
+/*
+ * After the engines: the changes since the last run, the outputs closed,
+ * the summary, and what becomes of the work left.  The exit status.
+ */
+static int
+scan_close(struct scanrun *sr, int hrc, uint64_t start)
+{
+	const struct runconf *rc = sr->rc;
+	struct namefeed_stats fs = { 0 };
+	struct out_stats st = { 0 };
+	int status = EXIT_DONE, err;
+	bool out_failed;
+
+	if (sr->feed != NULL) {
+		if (namefeed_finish(sr->feed) != 0)
+			status = EXIT_FAILED;
+		namefeed_get_stats(sr->feed, &fs);
+	}
+	collect_counts(sr->relay.col, st.count);
+	for (int i = 0; i < STATE_COUNT; i++)
+		if (i != STATE_UNRESOLVED)
+			st.probes += st.count[i];
+	st.hosts = space_hosts(sr->space);
+	st.elapsed_s = seconds_since(start);
+	/*
+	 * Interrupted: the user stopped it.  A run stopped by an error says
+	 * which, not "interrupted" (a full disk is nobody's Ctrl-C).  A
+	 * signal that came once every probe was done stopped nothing.
+	 */
+	st.interrupted = hrc == 0 && stop_signal != 0 && (sr->live ||
+	    work_left(sr->hub));
+	st.failed = hrc == -1 ? "output failed" : hrc == -2 ?
+	    "cannot open connections" : hrc == -3 ? "cannot start a thread" :
+	    NULL;
+	/* An interrupted or failed run never replaces the baseline. */
+	if (!st.interrupted && status == EXIT_DONE && hrc == 0 &&
+	    collect_failed(sr->relay.col, &err) == NULL)
+		status = compare_finish(sr->cmp, sr->relay.col,
+		    sr->work->resumed, rc->fail_on_change, status);
+	collect_end(sr->relay.col, &st);
+	/*
+	 * Results that could not be written are lost, yet counted as done:
+	 * a resume file would skip them for good, so none is offered.
+	 */
+	out_failed = outfiles_close(sr->out, sr->relay.col) != 0;
+	sr->out = NULL;
+	if (out_failed)
+		status = EXIT_FAILED;
+	if (hrc == -2 || hrc == -3) {
+		log_error("cannot %s: %s", hrc == -2 ? "open connections" :
+		    "start a scan thread", strerror(hub_fatal_errno(sr->hub)));
+		status = EXIT_FAILED;
+	}
+	if (!rc->quiet)
+		summary(&st, sr->np, &fs, rc->names.ndomains > 0);
+	if ((st.interrupted || hrc != 0) && sr->live) {
+		/*
+		 * Where names landed in the order depends on when they
+		 * resolved: no later run could find the same positions.
+		 */
+		log_warn("stopped; names were resolved during the scan, so it "
+		    "cannot be resumed: give --resume FILE from the start");
+	} else if ((st.interrupted || hrc != 0) && !out_failed) {
+		if (work_save(sr->work, sr->hub) != 0)
+			log_error("cannot save the rest of the scan to '%s': %s",
+			    sr->work->resume_path, strerror(errno));
+		else
+			log_warn("stopped; to continue: trawl --resume %s "
+			    "with the same arguments", sr->work->resume_path);
+	} else {
+		work_complete(sr->work);
+	}
+	if (status == EXIT_DONE && !st.interrupted &&
+	    space_hosts(sr->space) == 0) {
+		log_error("no target address to scan");
+		status = EXIT_FAILED;
+	}
+	if (status == EXIT_DONE && st.interrupted)
+		status = 128 + stop_signal;
+	return status;
 }
 
 /*
@@ -226,171 +410,33 @@ static int
 scan(const struct runconf *rc, struct space *s, struct work *w,
     struct nameprep *np, unsigned concurrency, unsigned threads)
 {
-	const struct names_set *names = nameprep_names(np);
-	bool live = names_set_count(names) > 0, out_failed, shown;
-	struct out_run run = {
-		.args = rc->args,
-		.start = time(NULL),
-		.version = TRAWL_VERSION,
-		.ports = rc->ports,
-		.appending = w->resumed,
+	struct scanrun sr = {
+		.rc = rc,
+		.space = s,
+		.work = w,
+		.np = np,
+		.live = names_set_count(nameprep_names(np)) > 0,
+		.run = {
+			.args = rc->args,
+			.start = time(NULL),
+			.version = TRAWL_VERSION,
+			.ports = rc->ports,
+			.appending = w->resumed,
+		},
 	};
-	struct relay relay = { 0 };
-	struct hub_config hc = { 0 };
-	struct outfiles *out = NULL;
-	struct compare *cmp = NULL;
-	struct hub *h = NULL;
-	struct grow *grow = NULL;
-	struct namefeed *feed = NULL;
-	struct namefeed_stats fs = { 0 };
-	struct out_stats st = { 0 };
 	uint64_t start = reactor_clock();
-	int hrc, err, status = EXIT_FAILED;
+	int status;
 
-	if ((relay.col = collect_new(s, rc->report)) == NULL) {
-		log_error("out of memory");
-		goto out;
-	}
-	collect_set_run(relay.col, &run);
-	/* The targets and ports asked for, and the shard: not names' order. */
-	if ((status = compare_start(rc->baseline, w->state.fingerprint ^
-	    ((uint64_t)w->state.shard_i << 32 | w->state.shard_n),
-	    rc->outputs, rc->noutputs, relay.col, &cmp)) != 0)
-		goto out;
-	if ((out = outfiles_open(rc->outputs, rc->noutputs, w->resumed,
-	    relay.col, &status)) == NULL)
-		goto out;
-	status = EXIT_FAILED;
-	/* The journal keeps every line: a live line would flood it. */
-	shown = !log_to_journal() && (rc->progress == 1 ||
-	    (rc->progress == -1 && !rc->quiet && isatty(STDERR_FILENO)));
-	relay.progress = progress_new(shown, rc->quiet ? 0 : rc->stats_every,
-	    work_size(w));
-	hc.threads = threads;
-	hc.scan = rc->scan;
-	hc.scan.concurrency = concurrency;
-	hc.plan = &w->plan;
-	hc.ranges = w->state.ranges;
-	hc.nranges = w->state.nranges;
-	hc.sink.deliver = relay_deliver;
-	hc.sink.ctx = &relay;
-	hc.growing = live;
-	if ((h = hub_new(&hc)) == NULL) {
-		log_error("cannot start the scan: %s", strerror(errno));
-		goto out;
-	}
-	if (live) {
-		struct grow_config gc = {
-			.space = s,
-			.plan = &w->plan,
-			.hub = h,
-			.col = relay.col,
-			.grew = relay_grew,
-			.ctx = &relay,
-		};
-
-		if ((grow = grow_new(&gc)) == NULL) {
-			log_error("out of memory");
-			goto out;
-		}
-		if ((feed = feed_start(h, grow, &rc->names, names)) == NULL)
-			goto out;
-	}
-	status = EXIT_DONE;
-	collect_begin(relay.col);
-	nameprep_unresolved(np, relay.col);
-	if (feed != NULL)
-		namefeed_input_done(feed);
-
-	/*
-	 * Results on the terminal the progress line is on take the line off
-	 * before each write, not before each batch of results (most write
-	 * nothing), so that it is drawn at most four times a second.
-	 */
-	outfiles_share_terminal(out, relay.progress);
-	running = h;
-	if (stop_signal != 0)
-		hub_stop(h);
-	hrc = hub_run(h);
-	running = NULL;
-	outfiles_share_terminal(out, NULL);
-	progress_free(relay.progress);
-	relay.progress = NULL;
-	if (feed != NULL) {
-		if (namefeed_finish(feed) != 0)
-			status = EXIT_FAILED;
-		namefeed_get_stats(feed, &fs);
-	}
-
-	collect_counts(relay.col, st.count);
-	for (int i = 0; i < STATE_COUNT; i++)
-		if (i != STATE_UNRESOLVED)
-			st.probes += st.count[i];
-	st.hosts = space_hosts(s);
-	st.elapsed_s = seconds_since(start);
-	/*
-	 * Interrupted: the user stopped it.  A run stopped by an error says
-	 * which, not "interrupted" (a full disk is nobody's Ctrl-C).  A
-	 * signal that came once every probe was done stopped nothing.
-	 */
-	st.interrupted = hrc == 0 && stop_signal != 0 && (live ||
-	    work_left(h));
-	st.failed = hrc == -1 ? "output failed" : hrc == -2 ?
-	    "cannot open connections" : hrc == -3 ? "cannot start a thread" :
-	    NULL;
-	/* An interrupted or failed run never replaces the baseline. */
-	if (!st.interrupted && status == EXIT_DONE && hrc == 0 &&
-	    collect_failed(relay.col, &err) == NULL)
-		status = compare_finish(cmp, relay.col, w->resumed,
-		    rc->fail_on_change, status);
-	collect_end(relay.col, &st);
-	/*
-	 * Results that could not be written are lost, yet counted as done:
-	 * a resume file would skip them for good, so none is offered.
-	 */
-	out_failed = outfiles_close(out, relay.col) != 0;
-	out = NULL;
-	if (out_failed)
-		status = EXIT_FAILED;
-	if (hrc == -2 || hrc == -3) {
-		log_error("cannot %s: %s", hrc == -2 ? "open connections" :
-		    "start a scan thread", strerror(hub_fatal_errno(h)));
-		status = EXIT_FAILED;
-	}
-	if (!rc->quiet)
-		summary(&st, np, &fs, rc->names.ndomains > 0);
-	if ((st.interrupted || hrc != 0) && live) {
-		/*
-		 * Where names landed in the order depends on when they
-		 * resolved: no later run could find the same positions.
-		 */
-		log_warn("stopped; names were resolved during the scan, so it "
-		    "cannot be resumed: give --resume FILE from the start");
-	} else if ((st.interrupted || hrc != 0) && !out_failed) {
-		if (work_save(w, h) != 0)
-			log_error("cannot save the rest of the scan to '%s': %s",
-			    w->resume_path, strerror(errno));
-		else
-			log_warn("stopped; to continue: trawl --resume %s "
-			    "with the same arguments", w->resume_path);
-	} else {
-		work_complete(w);
-	}
-	if (status == EXIT_DONE && !st.interrupted && space_hosts(s) == 0) {
-		log_error("no target address to scan");
-		status = EXIT_FAILED;
-	}
-	if (status == EXIT_DONE && st.interrupted)
-		status = 128 + stop_signal;
-out:
-	progress_free(relay.progress);
-	if (out != NULL)
-		(void)outfiles_close(out, relay.col);
-	namefeed_free(feed);
-	grow_free(grow);
-	hub_free(h);
-	compare_free(cmp);
-	collect_free(relay.col);
+	if ((status = scan_open(&sr, concurrency, threads)) == 0)
+		status = scan_close(&sr, scan_run(&sr), start);
+	progress_free(sr.relay.progress);
+	if (sr.out != NULL)
+		(void)outfiles_close(sr.out, sr.relay.col);
+	namefeed_free(sr.feed);
+	grow_free(sr.grow);
+	hub_free(sr.hub);
+	compare_free(sr.cmp);
+	collect_free(sr.relay.col);
 	return status;
 }
 
