@@ -1,5 +1,5 @@
 /*
- * Collector.  Hosts with reported ports live in a hash table (by host
+ * Collector.  Hosts with reported ports live in a hash map (by host
  * index) and in a heap ordered by walk group, so that finishing the groups
  * below done_below costs only the hosts that are actually finished.  A host
  * with nothing to report costs nothing: most of a sweep is silence.
@@ -13,6 +13,8 @@
 #include "trawl/heap.h"
 #include "trawl/space.h"
 #include "trawl/target.h"
+#include "trawl/u64map.h"
+#include "trawl/vec.h"
 #include "trawl/wbuf.h"
 
 #define MAX_OUTPUTS 8
@@ -42,8 +44,7 @@ struct collect {
 	uint64_t changes;		/* change records written */
 	int begun;			/* the formats' begin was called */
 
-	struct record **table;		/* open addressing, linear probing */
-	size_t tcap, tlen;
+	struct u64map held;		/* host -> its struct record */
 	struct heap *byg;
 
 	struct record **batch;		/* hosts being emitted */
@@ -60,94 +61,36 @@ struct collect {
 	int oom;
 };
 
-static size_t
-slot_of(uint64_t host, size_t cap)
-{
-	/* Fibonacci hashing: consecutive hosts spread over the table. */
-	return (size_t)((host * 0x9e3779b97f4a7c15ULL) >> 7) & (cap - 1);
-}
-
-static int
-table_grow(struct collect *c)
-{
-	size_t ncap = c->tcap ? c->tcap * 2 : 256;
-	struct record **nt = calloc(ncap, sizeof(*nt));
-
-	if (nt == NULL)
-		return -1;
-	for (size_t i = 0; i < c->tcap; i++) {
-		struct record *r = c->table[i];
-		size_t j;
-
-		if (r == NULL)
-			continue;
-		for (j = slot_of(r->host, ncap); nt[j] != NULL;
-		    j = (j + 1) & (ncap - 1))
-			;
-		nt[j] = r;
-	}
-	free(c->table);
-	c->table = nt;
-	c->tcap = ncap;
-	return 0;
-}
-
+/* The record of a host, made when create and the host has none yet. */
 static struct record *
-table_get(struct collect *c, uint64_t host, uint64_t group, int create)
+record_of(struct collect *c, uint64_t host, uint64_t group, bool create)
 {
-	size_t j;
+	uint64_t *v = u64map_get(&c->held, host);
 	struct record *r;
 
-	if (c->tcap > 0) {
-		for (j = slot_of(host, c->tcap); c->table[j] != NULL;
-		    j = (j + 1) & (c->tcap - 1))
-			if (c->table[j]->host == host)
-				return c->table[j];
-	}
-	if (!create)
-		return NULL;
-	if ((c->tlen + 1) * 4 > c->tcap * 3 && table_grow(c) != 0)
-		return NULL;
-	r = calloc(1, sizeof(*r));
-	if (r == NULL)
+	if (v != NULL)
+		return (struct record *)(uintptr_t)*v;
+	if (!create || (r = calloc(1, sizeof(*r))) == NULL)
 		return NULL;
 	r->host = host;
 	heap_node_init(&r->node);
-	if (heap_push(c->byg, &r->node, group) != 0) {
+	if (heap_push(c->byg, &r->node, group) != 0 ||
+	    (v = u64map_put(&c->held, host)) == NULL) {
+		if (heap_node_queued(&r->node))
+			heap_remove(c->byg, &r->node);
 		free(r);
 		return NULL;
 	}
-	for (j = slot_of(host, c->tcap); c->table[j] != NULL;
-	    j = (j + 1) & (c->tcap - 1))
-		;
-	c->table[j] = r;
-	c->tlen++;
+	*v = (uintptr_t)r;
 	return r;
 }
 
-/* Backward-shift deletion keeps probe chains intact without tombstones. */
 static void
-table_del(struct collect *c, uint64_t host)
+record_free(struct collect *c, struct record *r)
 {
-	size_t i, j;
-
-	for (i = slot_of(host, c->tcap); c->table[i]->host != host;
-	    i = (i + 1) & (c->tcap - 1))
-		;
-	c->table[i] = NULL;
-	c->tlen--;
-	for (j = (i + 1) & (c->tcap - 1); c->table[j] != NULL;
-	    j = (j + 1) & (c->tcap - 1)) {
-		size_t home = slot_of(c->table[j]->host, c->tcap);
-
-		/* Move r back if its home is not in the cyclic range (i, j]. */
-		if ((j > i && (home <= i || home > j)) ||
-		    (j < i && (home <= i && home > j))) {
-			c->table[i] = c->table[j];
-			c->table[j] = NULL;
-			i = j;
-		}
-	}
+	u64map_del(&c->held, r->host);
+	free(r->ports);
+	free(r);
 }
 
 struct collect *
@@ -161,7 +104,7 @@ collect_new(const struct space *space, unsigned report)
 	c->report = c->keep = report;
 	c->byg = heap_new(64);
 	c->services = calloc(65536, sizeof(*c->services));
-	if (c->byg == NULL || c->services == NULL || table_grow(c) != 0) {
+	if (c->byg == NULL || c->services == NULL) {
 		collect_free(c);
 		errno = ENOMEM;
 		return NULL;
@@ -175,17 +118,20 @@ collect_free(struct collect *c)
 	if (c == NULL)
 		return;
 	free(c->shown);
-	for (size_t i = 0; i < c->tcap; i++) {
-		if (c->table[i] != NULL) {
-			free(c->table[i]->ports);
-			free(c->table[i]);
+	for (size_t i = 0; i < c->held.cap; i++) {
+		if (c->held.slots[i].key != U64MAP_EMPTY) {
+			struct record *r = (struct record *)(uintptr_t)
+			    c->held.slots[i].value;
+
+			free(r->ports);
+			free(r);
 		}
 	}
+	u64map_free(&c->held);
 	if (c->services != NULL)
 		for (size_t i = 0; i < 65536; i++)
 			free(c->services[i].name);
 	free(c->services);
-	free(c->table);
 	free(c->batch);
 	heap_free(c->byg);
 	free(c);
@@ -276,16 +222,10 @@ emit(struct collect *c, struct record *r)
 		/* Held for the hook only: the outputs see what they asked. */
 		size_t n = 0;
 
-		if (r->nports > c->shown_cap) {
-			struct out_port *ns = reallocarray(c->shown, r->nports,
-			    sizeof(*ns));
-
-			if (ns == NULL) {
-				c->oom = 1;
-				return;
-			}
-			c->shown = ns;
-			c->shown_cap = r->nports;
+		if (vec_reserve(&c->shown, &c->shown_cap, r->nports,
+		    sizeof(*c->shown)) != 0) {
+			c->oom = 1;
+			return;
 		}
 		for (size_t i = 0; i < r->nports; i++)
 			if (c->report & STATE_BIT(r->ports[i].state))
@@ -328,17 +268,10 @@ release(struct collect *c, uint64_t done)
 	struct heap_node *top;
 
 	while ((top = heap_peek(c->byg)) != NULL && top->key < done) {
-		if (n == c->bcap) {
-			size_t ncap = c->bcap ? c->bcap * 2 : 64;
-			struct record **nb = realloc(c->batch,
-			    ncap * sizeof(*nb));
-
-			if (nb == NULL) {
-				c->oom = 1;
-				break;
-			}
-			c->batch = nb;
-			c->bcap = ncap;
+		if (vec_reserve(&c->batch, &c->bcap, n + 1,
+		    sizeof(*c->batch)) != 0) {
+			c->oom = 1;
+			break;
 		}
 		heap_pop(c->byg);
 		c->batch[n++] = (struct record *)top;
@@ -349,9 +282,7 @@ release(struct collect *c, uint64_t done)
 		struct record *r = c->batch[i];
 
 		emit(c, r);
-		table_del(c, r->host);
-		free(r->ports);
-		free(r);
+		record_free(c, r);
 	}
 }
 
@@ -379,22 +310,15 @@ collect_deliver(void *ctx, const struct scan_event *ev, size_t n,
 		c->count[ev[i].state]++;
 		if (!(c->keep & STATE_BIT(ev[i].state)))
 			continue;
-		r = table_get(c, ev[i].host, ev[i].group, 1);
+		r = record_of(c, ev[i].host, ev[i].group, true);
 		if (r == NULL) {
 			c->oom = 1;
 			return -1;
 		}
-		if (r->nports == r->cap) {
-			size_t ncap = r->cap ? r->cap * 2 : 4;
-			struct out_port *np = realloc(r->ports,
-			    ncap * sizeof(*np));
-
-			if (np == NULL) {
-				c->oom = 1;
-				return -1;
-			}
-			r->ports = np;
-			r->cap = ncap;
+		if (vec_reserve(&r->ports, &r->cap, r->nports + 1,
+		    sizeof(*r->ports)) != 0) {
+			c->oom = 1;
+			return -1;
 		}
 		p = &r->ports[r->nports++];
 		p->port = ev[i].port;
@@ -445,9 +369,7 @@ collect_drain(struct collect *c)
 		struct record *r = (struct record *)heap_pop(c->byg);
 
 		emit(c, r);
-		table_del(c, r->host);
-		free(r->ports);
-		free(r);
+		record_free(c, r);
 	}
 }
 

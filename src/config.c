@@ -19,6 +19,7 @@
 
 #include "trawl/config.h"
 #include "trawl/readfile.h"
+#include "trawl/vec.h"
 
 /* Bad text longer than this is cut short in messages. */
 #define CONFIG_TOKEN_SHOWN	40
@@ -27,7 +28,7 @@ struct config_parser {
 	const char *name;		/* of the file, for messages */
 	size_t lineno;
 	struct config_args *out;
-	size_t cap;
+	size_t cap, lines_cap;		/* of out->argv, out->lines */
 	char *err;
 	size_t errlen;
 };
@@ -109,19 +110,11 @@ config_push(struct config_parser *p, const char *name, size_t namelen,
 	size_t n = 2 + namelen + (value != NULL ? 1 + valuelen : 0) + 1;
 	char *w;
 
-	if (a->argc + 1 >= p->cap) {
-		size_t cap = p->cap ? p->cap * 2 : 16;
-		char **argv = realloc(a->argv, cap * sizeof(*argv));
-		size_t *lines;
-
-		if (argv == NULL)
-			return config_nomem(p);
-		a->argv = argv;
-		if ((lines = realloc(a->lines, cap * sizeof(*lines))) == NULL)
-			return config_nomem(p);
-		a->lines = lines;
-		p->cap = cap;
-	}
+	/* One more word, and the NULL after it; a line for each word. */
+	if (vec_reserve(&a->argv, &p->cap, a->argc + 2, sizeof(*a->argv)) !=
+	    0 || vec_reserve(&a->lines, &p->lines_cap, a->argc + 1,
+	    sizeof(*a->lines)) != 0)
+		return config_nomem(p);
 	if ((w = malloc(n)) == NULL)
 		return config_nomem(p);
 	memcpy(w, "--", 2);

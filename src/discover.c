@@ -14,6 +14,7 @@
 #include "trawl/lines.h"
 #include "trawl/names.h"
 #include "trawl/reactor.h"
+#include "trawl/vec.h"
 
 /* lines_each() callback results besides 0. */
 #define WORDS_BAD 1
@@ -148,19 +149,13 @@ on_probe(void *arg, const struct dns_answer *a)
 	}
 	w->answered++;
 	for (size_t i = 0; i < a->naddrs; i++) {
-		if (w->n == w->cap) {
-			size_t cap = w->cap ? w->cap * 2 : 16;
-			struct dns_addr *p = reallocarray(w->addrs, cap,
-			    sizeof(*p));
+		struct dns_addr *p = VEC_PUSH(w->addrs, w->n, w->cap);
 
-			if (p == NULL) {
-				w->nomem = true;
-				return;
-			}
-			w->addrs = p;
-			w->cap = cap;
+		if (p == NULL) {
+			w->nomem = true;
+			return;
 		}
-		w->addrs[w->n++] = a->addrs[i];
+		*p = a->addrs[i];
 	}
 }
 

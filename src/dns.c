@@ -33,6 +33,7 @@
 #include "trawl/dns.h"
 #include "trawl/num.h"
 #include "trawl/reactor.h"
+#include "trawl/vec.h"
 
 #define NAME_MAX_LEN 255	/* with a trailing dot, and some slack */
 
@@ -306,16 +307,9 @@ collect(struct dns *d, const struct ares_addrinfo *res, size_t *n)
 		} else {
 			continue;
 		}
-		if (k == d->acap) {
-			size_t cap = d->acap ? d->acap * 2 : 16;
-			struct dns_addr *p = reallocarray(d->abuf, cap,
-			    sizeof(*p));
-
-			if (p == NULL)
-				return -1;
-			d->abuf = p;
-			d->acap = cap;
-		}
+		if (vec_reserve(&d->abuf, &d->acap, k + 1,
+		    sizeof(*d->abuf)) != 0)
+			return -1;
 		d->abuf[k++] = a;
 	}
 	if (k > 0) {

@@ -49,6 +49,7 @@
 #include "trawl/scan.h"
 #include "trawl/space.h"
 #include "trawl/srcport.h"
+#include "trawl/u64map.h"
 
 #define EVENT_BATCH 1024
 #define EPOLL_BATCH 1024
@@ -93,11 +94,6 @@ struct group {
 	struct group *prev, *next;	/* live list, oldest first; free list */
 };
 
-struct host_slot {
-	uint64_t host;
-	unsigned count;		/* 0: empty slot */
-};
-
 struct engine {
 	struct reactor *reactor;
 	const struct space *space;
@@ -119,9 +115,8 @@ struct engine {
 	double rate_tat;
 	double rate_interval;
 
-	/* --host-concurrency: sockets in flight per host, open addressing. */
-	struct host_slot *hosts;
-	size_t hcap;
+	/* --host-concurrency: sockets in flight per host. */
+	struct u64map hosts;
 
 	/* Admission control. */
 	unsigned window;		/* what the network needs: <= concurrency */
@@ -304,64 +299,33 @@ calm(struct engine *e)
 
 /* --- sockets per host ---------------------------------------------------- */
 
-static size_t
-host_home(const struct engine *e, uint64_t host)
-{
-	return (size_t)(host * 0x9e3779b97f4a7c15ULL >> 11) & (e->hcap - 1);
-}
-
-static struct host_slot *
-host_find(struct engine *e, uint64_t host)
-{
-	size_t i = host_home(e, host);
-
-	while (e->hosts[i].count != 0 && e->hosts[i].host != host)
-		i = (i + 1) & (e->hcap - 1);
-	return &e->hosts[i];
-}
-
 static bool
-host_full(struct engine *e, uint64_t host)
+host_full(const struct engine *e, uint64_t host)
 {
-	return e->hosts != NULL &&
-	    host_find(e, host)->count >= e->cfg.host_concurrency;
+	const uint64_t *n;
+
+	if (e->cfg.host_concurrency == 0)
+		return false;
+	n = u64map_get(&e->hosts, host);
+	return n != NULL && *n >= e->cfg.host_concurrency;
 }
 
+/* The map has room for every probe's host (engine_new()): no allocation. */
 static void
 host_inc(struct engine *e, uint64_t host)
 {
-	struct host_slot *h;
-
-	if (e->hosts == NULL)
-		return;
-	h = host_find(e, host);
-	h->host = host;
-	h->count++;
+	if (e->cfg.host_concurrency > 0)
+		(*u64map_put(&e->hosts, host))++;
 }
 
-/* The table never fills: it has twice as many slots as there are probes. */
 static void
 host_dec(struct engine *e, uint64_t host)
 {
-	size_t i, j;
+	uint64_t *n;
 
-	if (e->hosts == NULL)
-		return;
-	i = (size_t)(host_find(e, host) - e->hosts);
-	if (--e->hosts[i].count > 0)
-		return;
-	/* Backward-shift deletion: no tombstones. */
-	for (j = (i + 1) & (e->hcap - 1); e->hosts[j].count != 0;
-	    j = (j + 1) & (e->hcap - 1)) {
-		size_t h = host_home(e, e->hosts[j].host);
-
-		if ((j > i && (h <= i || h > j)) ||
-		    (j < i && h <= i && h > j)) {
-			e->hosts[i] = e->hosts[j];
-			e->hosts[j].count = 0;
-			i = j;
-		}
-	}
+	if (e->cfg.host_concurrency > 0 &&
+	    (n = u64map_get(&e->hosts, host)) != NULL && --*n == 0)
+		u64map_del(&e->hosts, host);
 }
 
 /* --- one probe ----------------------------------------------------------- */
@@ -873,14 +837,9 @@ engine_new(const struct scan_config *cfg, struct iter *it,
 	e->events = calloc(EVENT_BATCH, sizeof(*e->events));
 	if (cfg->rate > 0)
 		e->rate_interval = (double)REACTOR_NS_PER_S / (double)cfg->rate;
-	if (cfg->host_concurrency > 0) {
-		for (e->hcap = 16; e->hcap < 2 * (size_t)e->cfg.concurrency;)
-			e->hcap *= 2;
-		e->hosts = calloc(e->hcap, sizeof(*e->hosts));
-	}
 	if (e->reactor == NULL || e->srcport == NULL || e->pool == NULL ||
-	    e->groups == NULL ||
-	    (cfg->host_concurrency > 0 && e->hosts == NULL) ||
+	    e->groups == NULL || (cfg->host_concurrency > 0 &&
+	    u64map_reserve(&e->hosts, e->cfg.concurrency) != 0) ||
 	    e->events == NULL ||
 	    reactor_timer_reserve(e->reactor, e->cfg.concurrency) != 0) {
 		int saved = errno;
@@ -922,7 +881,7 @@ engine_free(struct engine *e)
 	reactor_free(e->reactor);
 	srcport_free(e->srcport);
 	free(e->pool);
-	free(e->hosts);
+	u64map_free(&e->hosts);
 	free(e->groups);
 	free(e->events);
 	free(e);

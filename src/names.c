@@ -15,48 +15,13 @@
 #include <sys/random.h>
 
 #include "trawl/names.h"
+#include "trawl/target.h"
+#include "trawl/vec.h"
 
 static char
 lower(char c)
 {
 	return c >= 'A' && c <= 'Z' ? (char)(c - 'A' + 'a') : c;
-}
-
-static bool
-label_char(char c)
-{
-	return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' ||
-	    c == '_';
-}
-
-/* The labels rule of names_clean(), on an already lower-cased name. */
-static bool
-valid(const char *s, size_t len)
-{
-	size_t label = 0;
-	bool digits = true;
-
-	if (len == 0 || len > NAMES_MAX)
-		return false;
-	for (size_t i = 0; i <= len; i++) {
-		char c = i < len ? s[i] : '.';
-
-		if (c == '.') {
-			if (label == 0 || label > 63 || s[i - 1] == '-')
-				return false;
-			if (i < len) {
-				label = 0;
-				digits = true;
-			}
-			continue;
-		}
-		if (!label_char(c) || (c == '-' && label == 0))
-			return false;
-		if (c < '0' || c > '9')
-			digits = false;
-		label++;
-	}
-	return !digits;
 }
 
 static bool
@@ -91,7 +56,11 @@ names_clean(const char *in, size_t len, const char *domain, char *out,
 	for (size_t i = 0; i < len; i++)
 		out[i] = lower(in[i]);
 	out[len] = '\0';
-	if (!valid(out, len))
+	/*
+	 * The rule names typed on the command line follow, too; but one
+	 * trailing dot was all there may be.
+	 */
+	if ((len > 0 && out[len - 1] == '.') || !target_name_valid(out, len))
 		return NAMES_INVALID;
 	if (domain != NULL && !under(out, len, domain))
 		return NAMES_OUTSIDE;
@@ -287,16 +256,8 @@ names_set_add(struct names_set *s, const char *name)
 	i = find(s, name, len);
 	if (s->slots[i] != EMPTY)
 		return 0;
-	if (s->n == s->cap) {
-		size_t cap = s->cap ? s->cap * 2 : 64;
-		const char **names = reallocarray(s->names, cap,
-		    sizeof(*names));
-
-		if (names == NULL)
-			goto nomem;
-		s->names = names;
-		s->cap = cap;
-	}
+	if (vec_reserve(&s->names, &s->cap, s->n + 1, sizeof(*s->names)) != 0)
+		goto nomem;
 	if ((copy = arena_copy(s, name, len)) == NULL)
 		goto nomem;
 	s->names[s->n] = copy;

@@ -20,6 +20,7 @@
 
 #include "trawl/ports.h"
 #include "trawl/space.h"
+#include "trawl/vec.h"
 
 struct block {
 	int family;
@@ -34,14 +35,14 @@ struct name_entry {
 	const char *name;	/* interned in names_pool */
 };
 
-struct vec {
+struct array {
 	void *v;
 	size_t n, cap;
 };
 
 /* Addresses added after space_finish(): one normalized block list. */
 struct part {
-	struct vec blocks;	/* struct block, first counted from 0 */
+	struct array blocks;	/* struct block, first counted from 0 */
 	uint64_t first;		/* host index of its first host */
 };
 
@@ -49,10 +50,10 @@ struct part {
 #define SPACE_MAX_PARTS 16384
 
 struct space {
-	struct vec blocks;	/* struct block */
-	struct vec excl;	/* struct block */
-	struct vec names;	/* struct name_entry */
-	struct vec late;	/* struct name_entry, not yet in names */
+	struct array blocks;	/* struct block */
+	struct array excl;	/* struct block */
+	struct array names;	/* struct name_entry */
+	struct array late;	/* struct name_entry, not yet in names */
 	const char **name_ptrs;	/* names in name order, for space_names() */
 	const struct ports *ports;
 	uint64_t own_hosts;	/* hosts of blocks, before any part */
@@ -62,17 +63,12 @@ struct space {
 	_Atomic size_t nparts;
 };
 
+/* One more element of size bytes at the end of v, or NULL. */
 static void *
-vec_push(struct vec *v, size_t size)
+push(struct array *v, size_t size)
 {
-	if (v->n == v->cap) {
-		size_t cap = v->cap ? v->cap * 2 : 16;
-		void *nv = reallocarray(v->v, cap, size);
-		if (nv == NULL)
-			return NULL;
-		v->v = nv;
-		v->cap = cap;
-	}
+	if (vec_reserve(&v->v, &v->cap, v->n + 1, size) != 0)
+		return NULL;
 	return (char *)v->v + size * v->n++;
 }
 
@@ -104,13 +100,13 @@ space_free(struct space *s)
 
 /* Every block goes in unmapped (target.h): one spelling per host. */
 static int
-add_block(struct vec *v, int family, target_u128 lo, target_u128 hi)
+add_block(struct array *v, int family, target_u128 lo, target_u128 hi)
 {
 	struct target_span span[3];
 	size_t n = target_split_mapped(family, lo, hi, span);
 
 	for (size_t i = 0; i < n; i++) {
-		struct block *b = vec_push(v, sizeof(*b));
+		struct block *b = push(v, sizeof(*b));
 
 		if (b == NULL)
 			return -1;
@@ -139,12 +135,12 @@ space_add_name(struct space *s, int family, target_u128 addr,
     const char *name)
 {
 	struct name_entry *e;
-	struct vec *v = s->finished ? &s->late : &s->names;
+	struct array *v = s->finished ? &s->late : &s->names;
 	char *copy = strdup(name);
 
 	if (copy == NULL)
 		return -1;
-	e = vec_push(v, sizeof(*e));
+	e = push(v, sizeof(*e));
 	if (e == NULL) {
 		free(copy);
 		return -1;
@@ -183,7 +179,7 @@ cmp_name(const void *a, const void *b)
 
 /* Sort and merge overlapping or adjacent intervals, in place. */
 static void
-normalize(struct vec *v)
+normalize(struct array *v)
 {
 	struct block *b = v->v;
 	size_t out = 0;
@@ -209,10 +205,10 @@ normalize(struct vec *v)
  * result can have at most blocks + exclusions intervals.
  */
 static int
-subtract(struct vec *blocks, const struct vec *excl)
+subtract(struct array *blocks, const struct array *excl)
 {
 	const struct block *x = excl->v;
-	struct vec out = { 0 };
+	struct array out = { 0 };
 	size_t j = 0;
 
 	if (excl->n == 0)
@@ -249,7 +245,7 @@ fail:
 
 /* The block of v (normalized) holding addr, or NULL. */
 static const struct block *
-block_of(const struct vec *v, int family, target_u128 addr)
+block_of(const struct array *v, int family, target_u128 addr)
 {
 	const struct block *b = v->v;
 	struct block key = { .family = family, .lo = addr };
@@ -398,7 +394,7 @@ space_port(const struct space *s, size_t i)
 
 /* The block of v holding host (counted from v's first block). */
 static const struct block *
-find_block_in(const struct vec *v, uint64_t host)
+find_block_in(const struct array *v, uint64_t host)
 {
 	const struct block *b = v->v;
 	size_t lo = 0, hi = v->n;
@@ -562,7 +558,7 @@ space_seal_names(struct space *s)
 	if (s->late.n == 0)
 		return 0;
 	for (size_t i = 0; i < s->late.n; i++) {
-		e = vec_push(&s->names, sizeof(*e));
+		e = push(&s->names, sizeof(*e));
 		if (e == NULL)
 			return -1;
 		*e = ((struct name_entry *)s->late.v)[i];
