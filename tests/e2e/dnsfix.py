@@ -149,9 +149,11 @@ def dnsmasq_path():
 
 
 class Dnsmasq:
-    """dnsmasq serving zone on addr:port; stop() ends it."""
+    """dnsmasq serving zone on addr:port; stop() ends it.  It answers
+    NXDOMAIN for a name of domains that zone lacks."""
 
-    def __init__(self, zone, addr=SERVER, port=53, tmpdir=None):
+    def __init__(self, zone, addr=SERVER, port=53, tmpdir=None,
+                 domains=(DOMAIN, WILD)):
         self.addr, self.port = addr, port
         self.tmp = tmpdir or tempfile.mkdtemp(prefix='trawl-dnsfix-')
         tag = '%s-%d' % (addr.replace(':', '_'), port)
@@ -167,9 +169,9 @@ class Dnsmasq:
                 '--conf-file=/dev/null', '--no-resolv', '--no-hosts',
                 '--addn-hosts=' + self.hosts,
                 '--listen-address=' + addr, '--bind-interfaces',
-                '--port=%d' % port, '--pid-file=',
-                '--local=/%s/' % DOMAIN, '--local=/%s/' % WILD,
-                '--address=/%s/%s' % (WILD, WILD_ADDR),
+                '--port=%d' % port, '--pid-file=']
+        argv += ['--local=/%s/' % d for d in domains]
+        argv += ['--address=/%s/%s' % (WILD, WILD_ADDR),
                 '--log-facility=' + self.logfile]
         if os.geteuid() == 0:
             argv.append('--user=root')
