@@ -579,7 +579,7 @@ save_rest(struct work *w, const struct hub *h)
 	out.nranges = hub_rest(h, &out.ranges);
 	if (out.nranges == (size_t)-1)
 		return -1;
-	rc = resume_save(w->resume_path, &out);
+	rc = resume_save(w->resume_path, &out, NULL, 0);
 	free(out.ranges);
 	return rc;
 }
