@@ -72,7 +72,10 @@ round_trip(const struct resume *r)
 
 	snprintf(path, sizeof(path), "/tmp/trawl-fuzz-resume-%ld",
 	    (long)getpid());
-	FUZZ_CHECK(resume_save(path, r) == 0);
+	if (resume_save(path, r, err, sizeof(err)) != 0) {
+		fprintf(stderr, "cannot save: %s\n", err);
+		FUZZ_CHECK(!"cannot save");
+	}
 	if (resume_load(path, &back, err, sizeof(err)) != 1) {
 		fprintf(stderr, "saved, refused: %s\n", err);
 		FUZZ_CHECK(!"saved, refused");

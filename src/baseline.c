@@ -9,8 +9,8 @@
  * order they happened to resolve in during a scan never shows as a
  * difference.
  *
- * The file is text, one fact a line, like the resume file, so that a
- * person can read it, grep it and diff two of them:
+ * The file is a state file (statefile.h), one fact a line, like the
+ * resume file, so that a person can read it, grep it and diff two of them:
  *
  *	trawl-baseline 1
  *	fingerprint 9a3c5e0d12ab34cd	the scan's, see baseline_new()
@@ -21,14 +21,12 @@
  *	end
  *
  * A name is escaped to one word: bytes other than printable ASCII, and
- * space and backslash, become \xNN.  "end" guards against a truncated
- * file.  Lines are bounded (LINE_LIMIT) and read in large chunks, so that
- * garbage costs a clear error, never unbounded memory, and millions of
- * lines load in about a second.
+ * space and backslash, become \xNN.  The fingerprint comes first, and
+ * names after the ports of their address, so that a file reads in one
+ * pass.
  */
 #include <arpa/inet.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <inttypes.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -36,19 +34,15 @@
 #include <string.h>
 #include <sys/random.h>
 #include <sys/socket.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include "trawl/baseline.h"
 #include "trawl/num.h"
+#include "trawl/statefile.h"
 #include "trawl/textesc.h"
 #include "trawl/wbuf.h"
 
 #define EMPTY UINT32_MAX
 #define ARENA_BLOCK (64 * 1024)
-/* The longest line the writer makes is a name line, under 4200 bytes. */
-#define LINE_LIMIT 8192
-#define READ_CHUNK (1024 * 1024)
 
 struct host {
 	target_u128 addr;
@@ -798,267 +792,49 @@ put_name(struct wbuf *w, const char *s)
 	}
 }
 
-static void
-write_all(struct wbuf *w, const struct view *v)
-{
-	const struct baseline *b = v->b;
+/*
+ * The longest line written, a name line ("name", an IPv6 address and the
+ * longest name escaped all through, under 4200 bytes), must read back.
+ */
+_Static_assert(BASELINE_NAME_MAX * 4 + 64 <= STATEFILE_LINE_MAX,
+    "a name line is too long to be read back");
 
-	wbuf_printf(w, "trawl-baseline 1\nfingerprint %016" PRIx64 "\n",
-	    b->fingerprint);
+/* The lines between header and "end", in the order of a view. */
+static int
+write_lines(const void *ctx, struct wbuf *w)
+{
+	const struct baseline *b = ctx;
+	struct view v;
+
+	if (view_build(b, &v) != 0)
+		return errno;
+	wbuf_printf(w, "fingerprint %016" PRIx64 "\n", b->fingerprint);
 	for (size_t i = 0; i < b->nhosts; i++) {
-		uint32_t h = v->order[i];
+		uint32_t h = v.order[i];
 		char addr[INET6_ADDRSTRLEN];
 
 		target_ntop(b->hosts[h].family, b->hosts[h].addr, addr,
 		    sizeof(addr));
-		for (size_t k = v->pstart[h]; k < v->pstart[h + 1]; k++)
-			wbuf_printf(w, "open %s %u\n", addr, v->ports[k]);
-		for (size_t k = v->nstart[h]; k < v->nstart[h + 1]; k++) {
+		for (size_t k = v.pstart[h]; k < v.pstart[h + 1]; k++)
+			wbuf_printf(w, "open %s %u\n", addr, v.ports[k]);
+		for (size_t k = v.nstart[h]; k < v.nstart[h + 1]; k++) {
 			wbuf_printf(w, "name %s ", addr);
-			put_name(w, v->names[k]);
+			put_name(w, v.names[k]);
 			wbuf_putc(w, '\n');
 		}
 	}
-	wbuf_puts(w, "end\n");
-}
-
-/*
- * A new file next to path, under a name no other run picks: two runs
- * saving at once must not write into each other's temporary file.
- */
-static int
-open_temp(const char *path, char **tmp)
-{
-	size_t len = strlen(path) + 32;
-
-	if ((*tmp = malloc(len)) == NULL)
-		return -1;
-	for (int tries = 0; tries < 100; tries++) {
-		unsigned char r[6];
-		char hex[13];
-		int fd;
-
-		if (getrandom(r, sizeof(r), GRND_NONBLOCK) != sizeof(r)) {
-			uint64_t x = mix((uint64_t)getpid() << 32 ^
-			    (uint64_t)tries ^ (uint64_t)(uintptr_t)tmp);
-
-			memcpy(r, &x, sizeof(r));
-		}
-		for (size_t i = 0; i < sizeof(r); i++) {
-			hex[2 * i] = hexdigits[r[i] >> 4];
-			hex[2 * i + 1] = hexdigits[r[i] & 15];
-		}
-		hex[12] = '\0';
-		snprintf(*tmp, len, "%s.tmp-%s", path, hex);
-		fd = open(*tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
-		if (fd >= 0 || errno != EEXIST)
-			return fd;
-	}
-	return -1;
-}
-
-/*
- * fsync the directory holding path, so that the rename itself survives a
- * crash.  Some file systems cannot sync a directory (EINVAL): the rename
- * is then as durable as they make it.
- */
-static int
-sync_dir(const char *path)
-{
-	const char *slash = strrchr(path, '/');
-	char *dir;
-	int fd, rc = 0, saved;
-
-	if (slash == NULL)
-		dir = strdup(".");
-	else if (slash == path)
-		dir = strdup("/");
-	else
-		dir = strndup(path, (size_t)(slash - path));
-	if (dir == NULL)
-		return -1;
-	fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	saved = errno;
-	free(dir);
-	if (fd < 0) {
-		errno = saved;
-		return -1;
-	}
-	if (fsync(fd) != 0 && errno != EINVAL)
-		rc = -1;
-	saved = errno;
-	close(fd);
-	errno = saved;
-	return rc;
+	view_free(&v);
+	return 0;
 }
 
 int
 baseline_save(const struct baseline *b, const char *path, char *err,
     size_t errlen)
 {
-	struct view v;
-	struct wbuf *w;
-	struct stat st;
-	char *tmp = NULL;
-	const char *what = "cannot write";
-	int fd, e;
-
-	if (view_build(b, &v) != 0) {
-		snprintf(err, errlen, "cannot write '%s': %s", path,
-		    strerror(errno));
-		return -1;
-	}
-	fd = open_temp(path, &tmp);
-	if (fd < 0) {
-		e = errno;
-		snprintf(err, errlen, "cannot create a temporary file for "
-		    "'%s': %s", path, strerror(e));
-		free(tmp);
-		view_free(&v);
-		return -1;
-	}
-	if ((w = wbuf_fdopen(fd)) == NULL) {
-		e = ENOMEM;
-		goto fail;
-	}
-	write_all(w, &v);
-	if ((e = wbuf_close(w)) != 0)
-		goto fail;
-	/* Whoever made the old file chose its mode: keep it. */
-	if (stat(path, &st) == 0 && S_ISREG(st.st_mode) &&
-	    fchmod(fd, st.st_mode & 07777) != 0) {
-		e = errno;
-		goto fail;
-	}
-	if (fsync(fd) != 0) {
-		e = errno;
-		goto fail;
-	}
-	if (close(fd) != 0) {
-		e = errno;
-		fd = -1;
-		goto fail;
-	}
-	fd = -1;
-	if (rename(tmp, path) != 0) {
-		e = errno;
-		what = "cannot replace";
-		goto fail;
-	}
-	free(tmp);
-	view_free(&v);
-	if (sync_dir(path) != 0) {
-		snprintf(err, errlen, "'%s' written, but its directory could "
-		    "not be synced: %s", path, strerror(errno));
-		return -1;
-	}
-	return 0;
-fail:
-	if (fd >= 0)
-		close(fd);
-	unlink(tmp);
-	snprintf(err, errlen, "%s '%s': %s", what, path, strerror(e));
-	free(tmp);
-	view_free(&v);
-	return -1;
+	return statefile_save(path, "baseline", write_lines, b, err, errlen);
 }
 
 /* --- loading ------------------------------------------------------------ */
-
-struct reader {
-	int fd;			/* -1: read from src instead */
-	const char *src;
-	size_t srclen, srcoff;
-	char *buf;		/* cap + 1: room for a final NUL */
-	size_t cap, off, len;
-	bool eof;
-};
-
-/* Like read(), from the file or from memory. */
-static ssize_t
-reader_fill(struct reader *r, char *dst, size_t n)
-{
-	ssize_t k;
-
-	if (r->fd < 0) {
-		if (n > r->srclen - r->srcoff)
-			n = r->srclen - r->srcoff;
-		if (n > 0)
-			memcpy(dst, r->src + r->srcoff, n);
-		r->srcoff += n;
-		return (ssize_t)n;
-	}
-	do
-		k = read(r->fd, dst, n);
-	while (k < 0 && errno == EINTR);
-	return k;
-}
-
-/*
- * The next line, NUL-terminated in place, without its newline.  1, 0 at
- * the end of the file, -1 with errno (E2BIG: longer than LINE_LIMIT).
- */
-static int
-next_line(struct reader *r, char **line, size_t *len)
-{
-	for (;;) {
-		char *p = r->buf + r->off;
-		size_t avail = r->len - r->off;
-		char *nl = memchr(p, '\n', avail);
-		ssize_t k;
-
-		if (nl != NULL || (r->eof && avail > 0)) {
-			size_t n = nl != NULL ? (size_t)(nl - p) : avail;
-
-			if (n > LINE_LIMIT) {
-				errno = E2BIG;
-				return -1;
-			}
-			p[n] = '\0';
-			r->off += n + (nl != NULL);
-			*line = p;
-			*len = n;
-			return 1;
-		}
-		if (r->eof)
-			return 0;
-		if (avail > LINE_LIMIT) {
-			errno = E2BIG;
-			return -1;
-		}
-		memmove(r->buf, p, avail);
-		r->off = 0;
-		r->len = avail;
-		k = reader_fill(r, r->buf + r->len, r->cap - r->len);
-		if (k < 0)
-			return -1;
-		if (k == 0)
-			r->eof = true;
-		r->len += (size_t)k;
-	}
-}
-
-/* Split line at spaces and tabs into at most max words; -1 for more. */
-static int
-split(char *line, char **words, int max)
-{
-	int n = 0;
-	char *p = line;
-
-	for (;;) {
-		while (*p == ' ' || *p == '\t')
-			p++;
-		if (*p == '\0')
-			return n;
-		if (n == max)
-			return -1;
-		words[n++] = p;
-		while (*p != '\0' && *p != ' ' && *p != '\t')
-			p++;
-		if (*p != '\0')
-			*p++ = '\0';
-	}
-}
 
 static int
 hexval(char c)
@@ -1110,9 +886,9 @@ parse_addr(const char *s, int *family, target_u128 *addr)
 	return true;
 }
 
-/* One line after the header.  NULL, or what is wrong with it. */
+/* One line after the fingerprint.  NULL, or what is wrong with it. */
 static const char *
-load_line(struct baseline *b, char **words, int n, bool *end)
+load_line(struct baseline *b, char **words, int n)
 {
 	char name[BASELINE_NAME_MAX + 1];
 	const char *one[1] = { name };
@@ -1143,115 +919,63 @@ load_line(struct baseline *b, char **words, int n, bool *end)
 			return "name of an address with no open port before it";
 		if (add_names(b, h, one, 1) != 0)
 			return strerror(errno);
-	} else if (strcmp(words[0], "end") == 0 && n == 1) {
-		*end = true;
 	} else {
 		return "unknown line";
 	}
 	return NULL;
 }
 
-static int
-bad(char *err, size_t errlen, const char *path, size_t lineno,
-    const char *what)
-{
-	snprintf(err, errlen, "%s:%zu: bad baseline file: %s", path, lineno,
-	    what);
-	return -1;
-}
-
-/* The two header lines: the version, then the fingerprint. */
+/* The first line after the header.  NULL, or what is wrong with it. */
 static const char *
-load_header(char **words, int n, size_t lineno, uint64_t *fingerprint)
+load_fingerprint(char **words, int n, uint64_t *fingerprint)
 {
-	const char *s;
-	char *end;
+	const char *s = words[1];
 
-	if (lineno == 1) {
-		if (n < 1 || strcmp(words[0], "trawl-baseline") != 0)
-			return "not a trawl baseline file";
-		if (n != 2 || strcmp(words[1], "1") != 0)
-			return "unsupported version (this trawl reads 1)";
-		return NULL;
-	}
 	if (n != 2 || strcmp(words[0], "fingerprint") != 0)
 		return "no fingerprint";
-	s = words[1];
 	if (strlen(s) > 16 || strspn(s, "0123456789abcdefABCDEF") !=
 	    strlen(s))
 		return "bad fingerprint";
-	*fingerprint = strtoull(s, &end, 16);
+	*fingerprint = strtoull(s, NULL, 16);
 	return NULL;
 }
 
-/* The lines of r into *out; 1, or -1 with a message naming path. */
+/* The lines of sf into *out; 0, or -1 with a message in err. */
 static int
-load(struct reader *r, const char *path, struct baseline **out, char *err,
-    size_t errlen)
+load(struct statefile *sf, struct baseline **out, char *err, size_t errlen)
 {
-	struct baseline *b = NULL;
-	size_t lineno = 0, len;
-	char *line, *words[4];
+	struct baseline *b = baseline_new(0);
+	char *words[3];
 	const char *what;
-	uint64_t fingerprint = 0;
-	bool end = false;
-	int rc = -1, got;
+	bool head = true;	/* the fingerprint comes first */
+	int n, rc = -1;
 
-	r->buf = malloc(r->cap + 1);
-	if (r->buf == NULL || (b = baseline_new(0)) == NULL) {
+	if (b == NULL) {
 		snprintf(err, errlen, "out of memory");
-		goto out;
+		return -1;
 	}
-	while ((got = next_line(r, &line, &len)) == 1) {
-		int n;
-
-		lineno++;
-		if (end) {
-			bad(err, errlen, path, lineno, "text after 'end'");
-			goto out;
-		}
-		if (memchr(line, '\0', len) != NULL) {
-			bad(err, errlen, path, lineno, "NUL byte");
-			goto out;
-		}
-		if ((n = split(line, words, 3)) < 0) {
-			bad(err, errlen, path, lineno, "too many words");
-			goto out;
-		}
-		if (lineno <= 2)
-			what = load_header(words, n, lineno, &fingerprint);
-		else if (n == 0)
-			what = "empty line";
+	while ((n = statefile_next(sf, words, 3)) > 0) {
+		if (head)
+			what = load_fingerprint(words, n, &b->fingerprint);
 		else
-			what = load_line(b, words, n, &end);
+			what = load_line(b, words, n);
+		head = false;
 		if (what != NULL) {
-			bad(err, errlen, path, lineno, what);
+			statefile_bad(sf, what);
 			goto out;
 		}
 	}
-	if (got < 0) {
-		if (errno == E2BIG)
-			bad(err, errlen, path, lineno + 1, "line too long");
-		else
-			snprintf(err, errlen, "cannot read '%s': %s", path,
-			    strerror(errno));
+	if (n < 0)
+		goto out;
+	if (head) {
+		statefile_bad(sf, "no fingerprint");
 		goto out;
 	}
-	if (lineno == 0) {
-		bad(err, errlen, path, 1, "empty file");
-		goto out;
-	}
-	if (!end) {
-		bad(err, errlen, path, lineno, "truncated (no 'end' line)");
-		goto out;
-	}
-	b->fingerprint = fingerprint;
 	*out = b;
 	b = NULL;
-	rc = 1;
+	rc = 0;
 out:
 	baseline_free(b);
-	free(r->buf);
 	return rc;
 }
 
@@ -1259,32 +983,27 @@ int
 baseline_load(const char *path, struct baseline **out, char *err,
     size_t errlen)
 {
-	struct reader r = { .fd = -1, .cap = READ_CHUNK };
+	struct statefile *sf;
 	int rc;
 
-	r.fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (r.fd < 0) {
-		if (errno == ENOENT)
-			return 0;
-		snprintf(err, errlen, "cannot read '%s': %s", path,
-		    strerror(errno));
-		return -1;
-	}
-	rc = load(&r, path, out, err, errlen);
-	close(r.fd);
-	return rc;
+	if ((rc = statefile_open(path, "baseline", &sf, err, errlen)) != 1)
+		return rc;
+	rc = load(sf, out, err, errlen);
+	statefile_close(sf);
+	return rc == 0 ? 1 : -1;
 }
 
 int
 baseline_parse_buf(const char *buf, size_t len, const char *name,
     struct baseline **out, char *err, size_t errlen)
 {
-	/* A small text fits whole, with a byte to spare for the read that
-	 * meets its end; a larger one goes by READ_CHUNK, as a file does. */
-	struct reader r = {
-		.fd = -1, .src = buf, .srclen = len,
-		.cap = len < READ_CHUNK ? len + 1 : READ_CHUNK,
-	};
+	struct statefile *sf;
+	int rc;
 
-	return load(&r, name, out, err, errlen) == 1 ? 0 : -1;
+	if (statefile_open_buf(buf, len, name, "baseline", &sf, err,
+	    errlen) != 0)
+		return -1;
+	rc = load(sf, out, err, errlen);
+	statefile_close(sf);
+	return rc;
 }

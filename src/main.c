@@ -383,10 +383,7 @@ scan_close(struct scanrun *sr, int hrc, uint64_t start)
 		log_warn("stopped; names were resolved during the scan, so it "
 		    "cannot be resumed: give --resume FILE from the start");
 	} else if ((st.interrupted || hrc != 0) && !out_failed) {
-		if (work_save(sr->work, sr->hub) != 0)
-			log_error("cannot save the rest of the scan to '%s': %s",
-			    sr->work->resume_path, strerror(errno));
-		else
+		if (work_save(sr->work, sr->hub) == 0)
 			log_warn("stopped; to continue: trawl --resume %s "
 			    "with the same arguments", sr->work->resume_path);
 	} else {

@@ -1,6 +1,5 @@
 /*
- * The resume file is text, one fact per line, so that a person can read it
- * and a damaged one is rejected with a line number:
+ * The resume file is a state file (statefile.h), one fact a line:
  *
  *	trawl-resume 1
  *	fingerprint 9a3c...		space + ports, see space_fingerprint()
@@ -10,27 +9,36 @@
  *	range 0 1000			positions [0, 1000) still to do
  *	end
  *
- * "end" guards against a truncated file; the file is written to a temporary
- * name, synced and renamed, so a crash leaves the old one or the new one.
+ * Every line but the ranges once, the ranges ascending and disjoint.
  */
 #include <errno.h>
-#include <fcntl.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "trawl/num.h"
-#include "trawl/readfile.h"
 #include "trawl/resume.h"
 #include "trawl/shard.h"
+#include "trawl/statefile.h"
+#include "trawl/vec.h"
+#include "trawl/wbuf.h"
 
 /*
- * A resume file lists what was left: a few lines per thread, at most one
- * per probe in flight.  Far more than that is not one of ours.
+ * A resume file lists what was left: a few ranges per thread, at most one
+ * per probe in flight (--concurrency is at most a million).  Far more
+ * than that is not one of ours.
  */
-#define RESUME_MAX_SIZE (256u * 1024 * 1024)
+#define RESUME_MAX_RANGES (16u * 1024 * 1024)
+
+/* The lines that must be there, as bits of what a file had. */
+enum {
+	HAVE_FINGERPRINT = 1,
+	HAVE_SEED = 2,
+	HAVE_ORDER = 4,
+	HAVE_SHARD = 8,
+	HAVE_ALL = 15,
+};
 
 static int
 cmp_range(const void *a, const void *b)
@@ -61,147 +69,150 @@ resume_normalize(struct iter_range *r, size_t n)
 }
 
 static int
-bad(char *err, size_t errlen, const char *path, size_t lineno,
-    const char *what)
-{
-	snprintf(err, errlen, "%s:%zu: bad resume file: %s", path, lineno,
-	    what);
-	return -1;
-}
-
-static int
 word_u64(const char *s, uint64_t *v)
 {
 	return num_parse_str(s, 0, UINT64_MAX, v);
+}
+
+/* A range after those of r, which it must follow in order. */
+static const char *
+add_range(struct resume *r, size_t *cap, const char *a, const char *b)
+{
+	struct iter_range *slot;
+	uint64_t x, y;
+
+	if (word_u64(a, &x) != 0 || word_u64(b, &y) != 0 || x >= y ||
+	    (r->nranges > 0 && x < r->ranges[r->nranges - 1].hi))
+		return "range";
+	if (r->nranges == RESUME_MAX_RANGES)
+		return "too many ranges";
+	if ((slot = VEC_PUSH(r->ranges, r->nranges, *cap)) == NULL)
+		return strerror(errno);
+	slot->lo = x;
+	slot->hi = y;
+	return NULL;
+}
+
+/* One line; NULL, or what is wrong with it. */
+static const char *
+parse_line(struct resume *r, size_t *cap, unsigned *have, char **w, int n)
+{
+	const char *k = w[0];
+	unsigned bit = 0;
+	char serr[128];
+
+	if (strcmp(k, "range") == 0 && n == 3)
+		return add_range(r, cap, w[1], w[2]);
+	if (n != 2)
+		return "unknown line";
+	if (strcmp(k, "fingerprint") == 0) {
+		/*
+		 * Hex digits only, as written: strtoull() alone took a
+		 * sign and wrapped ("-1" was ffffffffffffffff).
+		 */
+		if (strlen(w[1]) > 16 ||
+		    strspn(w[1], "0123456789abcdefABCDEF") != strlen(w[1]))
+			return "fingerprint";
+		r->fingerprint = strtoull(w[1], NULL, 16);
+		bit = HAVE_FINGERPRINT;
+	} else if (strcmp(k, "seed") == 0) {
+		if (word_u64(w[1], &r->seed) != 0)
+			return "seed";
+		bit = HAVE_SEED;
+	} else if (strcmp(k, "order") == 0) {
+		if (strcmp(w[1], "random") == 0)
+			r->order = ITER_RANDOM;
+		else if (strcmp(w[1], "sequential") == 0)
+			r->order = ITER_SEQUENTIAL;
+		else
+			return "order";
+		bit = HAVE_ORDER;
+	} else if (strcmp(k, "shard") == 0) {
+		/*
+		 * As --shard reads it.  sscanf("%u") wrapped numbers past
+		 * 2^32 - 1 ("1/4294967297" was 1/1, the shard of an
+		 * unsharded scan) and took signs.
+		 */
+		if (shard_parse(w[1], &r->shard_i, &r->shard_n, serr,
+		    sizeof(serr)) != 0)
+			return "shard";
+		bit = HAVE_SHARD;
+	} else {
+		return "unknown line";
+	}
+	*have |= bit;
+	return NULL;
+}
+
+/* What is missing of a file whose lines all read. */
+static const char *
+missing(unsigned have)
+{
+	if (!(have & HAVE_FINGERPRINT))
+		return "no fingerprint line";
+	if (!(have & HAVE_SEED))
+		return "no seed line";
+	if (!(have & HAVE_ORDER))
+		return "no order line";
+	return "no shard line";
+}
+
+/* The lines of sf into r; 0, or -1 with a message and r holding nothing. */
+static int
+parse(struct statefile *sf, struct resume *r)
+{
+	char *w[3];
+	const char *what;
+	size_t cap = 0;
+	unsigned have = 0;
+	int n;
+
+	while ((n = statefile_next(sf, w, 3)) > 0) {
+		if ((what = parse_line(r, &cap, &have, w, n)) != NULL) {
+			statefile_bad(sf, what);
+			goto fail;
+		}
+	}
+	if (n < 0)
+		goto fail;
+	if (have != HAVE_ALL) {
+		statefile_bad(sf, missing(have));
+		goto fail;
+	}
+	return 0;
+fail:
+	resume_free(r);
+	return -1;
 }
 
 int
 resume_parse_buf(const char *buf, size_t len, const char *name,
     struct resume *r, char *err, size_t errlen)
 {
-	/* A copy, its lines NUL-terminated in place: sscanf() wants strings. */
-	char *text = malloc(len + 1), *line, *nl, *stop;
-	size_t lineno = 0, rcap = 0;
-	int rc = -1, seen_end = 0, seen_head = 0, have = 0;
+	struct statefile *sf;
+	int rc;
 
 	memset(r, 0, sizeof(*r));
-	if (text == NULL) {
-		snprintf(err, errlen, "out of memory");
+	if (statefile_open_buf(buf, len, name, "resume", &sf, err,
+	    errlen) != 0)
 		return -1;
-	}
-	if (len > 0)
-		memcpy(text, buf, len);
-	text[len] = '\0';
-	stop = text + len;
-	/*
-	 * The last line may lack its newline.  A NUL byte ends what is read
-	 * of a line, as it did when the lines came from getline().
-	 */
-	for (line = text; line < stop; line = nl + 1) {
-		char key[32], a[32], b[32], extra[2];
-		uint64_t x, y;
-		int n;
-
-		if ((nl = memchr(line, '\n', (size_t)(stop - line))) == NULL)
-			nl = stop;
-		*nl = '\0';
-		lineno++;
-		if (seen_end) {
-			bad(err, errlen, name, lineno, "text after 'end'");
-			goto out;
-		}
-		n = sscanf(line, "%31s %31s %31s %1s", key, a, b, extra);
-		if (n <= 0)
-			continue;
-		if (!seen_head) {
-			if (strcmp(key, "trawl-resume") != 0 || n != 2 ||
-			    strcmp(a, "1") != 0) {
-				bad(err, errlen, name, lineno,
-				    "not a trawl resume file (version 1)");
-				goto out;
-			}
-			seen_head = 1;
-		} else if (strcmp(key, "fingerprint") == 0 && n == 2) {
-			/*
-			 * Hex digits only, as written: strtoull() alone took
-			 * a sign and wrapped ("-1" was ffffffffffffffff).
-			 */
-			if (strlen(a) > 16 ||
-			    strspn(a, "0123456789abcdefABCDEF") != strlen(a)) {
-				bad(err, errlen, name, lineno, "fingerprint");
-				goto out;
-			}
-			r->fingerprint = strtoull(a, NULL, 16);
-			have |= 1;
-		} else if (strcmp(key, "seed") == 0 && n == 2) {
-			if (word_u64(a, &r->seed) != 0) {
-				bad(err, errlen, name, lineno, "seed");
-				goto out;
-			}
-			have |= 2;
-		} else if (strcmp(key, "order") == 0 && n == 2) {
-			if (strcmp(a, "random") == 0)
-				r->order = ITER_RANDOM;
-			else if (strcmp(a, "sequential") == 0)
-				r->order = ITER_SEQUENTIAL;
-			else {
-				bad(err, errlen, name, lineno, "order");
-				goto out;
-			}
-			have |= 4;
-		} else if (strcmp(key, "shard") == 0 && n == 2) {
-			char serr[128];
-
-			/*
-			 * As --shard reads it.  sscanf("%u") wrapped numbers
-			 * past 2^32 - 1 ("1/4294967297" was 1/1, the shard
-			 * of an unsharded scan) and took signs.
-			 */
-			if (shard_parse(a, &r->shard_i, &r->shard_n, serr,
-			    sizeof(serr)) != 0) {
-				bad(err, errlen, name, lineno, "shard");
-				goto out;
-			}
-			have |= 8;
-		} else if (strcmp(key, "range") == 0 && n == 3) {
-			if (word_u64(a, &x) != 0 || word_u64(b, &y) != 0 ||
-			    x >= y || (r->nranges > 0 &&
-			    x < r->ranges[r->nranges - 1].hi)) {
-				bad(err, errlen, name, lineno, "range");
-				goto out;
-			}
-			if (r->nranges == rcap) {
-				size_t nc = rcap ? rcap * 2 : 16;
-				struct iter_range *nr = reallocarray(r->ranges,
-				    nc, sizeof(*nr));
-
-				if (nr == NULL) {
-					snprintf(err, errlen, "out of memory");
-					goto out;
-				}
-				r->ranges = nr;
-				rcap = nc;
-			}
-			r->ranges[r->nranges].lo = x;
-			r->ranges[r->nranges].hi = y;
-			r->nranges++;
-		} else if (strcmp(key, "end") == 0 && n == 1) {
-			seen_end = 1;
-		} else {
-			bad(err, errlen, name, lineno, "unknown line");
-			goto out;
-		}
-	}
-	if (!seen_end || have != 15) {
-		bad(err, errlen, name, lineno, "truncated");
-		goto out;
-	}
-	rc = 0;
-out:
-	free(text);
-	if (rc != 0)
-		resume_free(r);
+	rc = parse(sf, r);
+	statefile_close(sf);
 	return rc;
+}
+
+int
+resume_load(const char *path, struct resume *r, char *err, size_t errlen)
+{
+	struct statefile *sf;
+	int rc;
+
+	memset(r, 0, sizeof(*r));
+	if ((rc = statefile_open(path, "resume", &sf, err, errlen)) != 1)
+		return rc;
+	rc = parse(sf, r);
+	statefile_close(sf);
+	return rc == 0 ? 1 : -1;
 }
 
 int
@@ -217,71 +228,27 @@ resume_fits(const struct resume *r, uint64_t lo, uint64_t hi,
 	return -1;
 }
 
-int
-resume_load(const char *path, struct resume *r, char *err, size_t errlen)
+static int
+write_lines(const void *ctx, struct wbuf *w)
 {
-	char *buf;
-	size_t len;
-	int rc;
+	const struct resume *r = ctx;
 
-	memset(r, 0, sizeof(*r));
-	if (readfile(path, RESUME_MAX_SIZE, &buf, &len) != 0) {
-		if (errno == ENOENT)
-			return 0;
-		snprintf(err, errlen, "cannot read '%s': %s", path,
-		    strerror(errno));
-		return -1;
-	}
-	rc = resume_parse_buf(buf, len, path, r, err, errlen);
-	free(buf);
-	return rc == 0 ? 1 : -1;
+	wbuf_printf(w, "fingerprint %016" PRIx64 "\nseed %" PRIu64 "\n"
+	    "order %s\nshard %u/%u\n", r->fingerprint, r->seed,
+	    r->order == ITER_RANDOM ? "random" : "sequential", r->shard_i,
+	    r->shard_n);
+	for (size_t i = 0; i < r->nranges; i++)
+		wbuf_printf(w, "range %" PRIu64 " %" PRIu64 "\n",
+		    r->ranges[i].lo, r->ranges[i].hi);
+	return 0;
 }
 
 int
-resume_save(const char *path, const struct resume *r)
+resume_save(const char *path, const struct resume *r, char *err,
+    size_t errlen)
 {
-	size_t len = strlen(path) + 16;
-	char *tmp = malloc(len);
-	FILE *f;
-	int fd, saved;
-
-	if (tmp == NULL)
-		return -1;
-	snprintf(tmp, len, "%s.tmp", path);
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
-	if (fd < 0 || (f = fdopen(fd, "w")) == NULL) {
-		saved = errno;
-		if (fd >= 0)
-			close(fd);
-		free(tmp);
-		errno = saved;
-		return -1;
-	}
-	fprintf(f, "trawl-resume 1\nfingerprint %016" PRIx64 "\n"
-	    "seed %" PRIu64 "\norder %s\nshard %u/%u\n", r->fingerprint,
-	    r->seed, r->order == ITER_RANDOM ? "random" : "sequential",
-	    r->shard_i, r->shard_n);
-	for (size_t i = 0; i < r->nranges; i++)
-		fprintf(f, "range %" PRIu64 " %" PRIu64 "\n", r->ranges[i].lo,
-		    r->ranges[i].hi);
-	fprintf(f, "end\n");
-	if (fflush(f) != 0 || fsync(fileno(f)) != 0 || ferror(f)) {
-		saved = errno;
-		fclose(f);
-		unlink(tmp);
-		free(tmp);
-		errno = saved;
-		return -1;
-	}
-	if (fclose(f) != 0 || rename(tmp, path) != 0) {
-		saved = errno;
-		unlink(tmp);
-		free(tmp);
-		errno = saved;
-		return -1;
-	}
-	free(tmp);
-	return 0;
+	return statefile_save(path, "resume", write_lines, r, err,
+	    errlen);
 }
 
 void

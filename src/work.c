@@ -153,12 +153,17 @@ int
 work_save(struct work *w, const struct hub *h)
 {
 	struct resume out = w->state;
+	char err[512];
 	int rc;
 
 	out.nranges = hub_rest(h, &out.ranges);
-	if (out.nranges == (size_t)-1)
+	if (out.nranges == (size_t)-1) {
+		log_error("cannot save the rest of the scan to '%s': %s",
+		    w->resume_path, strerror(errno));
 		return -1;
-	rc = resume_save(w->resume_path, &out);
+	}
+	if ((rc = resume_save(w->resume_path, &out, err, sizeof(err))) != 0)
+		log_error("cannot save the rest of the scan: %s", err);
 	free(out.ranges);
 	return rc;
 }

@@ -21,9 +21,9 @@ struct resume {
 };
 
 /*
- * Parse len bytes of buf as a resume file into r; name is the file name for
- * messages.  Returns 0, or -1 with a message "NAME:LINE: bad resume file:
- * ..." in err and r holding no ranges.
+ * Parse len bytes of buf as a resume file (a state file, statefile.h) into
+ * r; name is the file name for messages.  Returns 0, or -1 with a message
+ * "NAME:LINE: bad resume file: ..." in err and r holding no ranges.
  */
 int resume_parse_buf(const char *buf, size_t len, const char *name,
     struct resume *r, char *err, size_t errlen);
@@ -40,8 +40,15 @@ int resume_load(const char *path, struct resume *r, char *err, size_t errlen);
  */
 int resume_fits(const struct resume *r, uint64_t lo, uint64_t hi,
     const char *name, char *err, size_t errlen);
-/* Write r to path atomically (temporary file, fsync, rename).  0 or -1. */
-int resume_save(const char *path, const struct resume *r);
+/*
+ * Replace path with r atomically, as statefile_save() does (a temporary
+ * file under a name no other run picks, fsync, rename, fsync of the
+ * directory; the mode of the file replaced is kept).  Returns 0, or -1
+ * with errno and a message in err (errlen 0: errno only); on failure path
+ * is untouched and no temporary file is left.
+ */
+int resume_save(const char *path, const struct resume *r, char *err,
+    size_t errlen);
 void resume_free(struct resume *r);
 /*
  * Sort and merge ranges in place (the walk's rest and single pending

@@ -42,7 +42,7 @@ void work_print(const struct work *w, const struct space *s);
 /*
  * After hub_run() stopped early: whether it left anything undone (a
  * signal after the last probe stopped nothing), and save what it left.
- * work_save(): 0, or -1 with errno.
+ * work_save(): 0, or -1 (said why).
  */
 bool work_left(const struct hub *h);
 int work_save(struct work *w, const struct hub *h);

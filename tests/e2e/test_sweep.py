@@ -222,6 +222,16 @@ def test_resume(c):
                     % (k + 1, U.SIGNAMES[sig], delay))
         check(os.path.exists(statep), 'run %d: interrupted but %s was not '
               'written' % (k + 1, state))
+        # Saved atomically: nothing left beside it, and the mode the
+        # user gave it after the first run kept by every later save.
+        left = [f for f in os.listdir(c.tmp) if f.startswith(state + '.')]
+        check(not left, 'run %d: temporary files left: %r' % (k + 1, left))
+        if k == 0:
+            os.chmod(statep, 0o600)
+        else:
+            mode = os.stat(statep).st_mode & 0o7777
+            check(mode == 0o600, 'run %d: %s saved with mode %o, not the '
+                  '600 it had' % (k + 1, state, mode))
         msg = ('trawl: stopped; to continue: trawl --resume %s with the same '
                'arguments' % state)
         check(msg in res.err.splitlines(), 'run %d: stderr lacks %r\n%s'

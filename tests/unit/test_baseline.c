@@ -671,13 +671,13 @@ static const struct bad_case bads[] = {
 	    "before it" },
 	{ HEAD "bogus\nend\n", 0, "3: bad baseline file: unknown line" },
 	{ HEAD "end now\n", 0, "3: bad baseline file: unknown line" },
-	{ HEAD "open 192.0.2.1 80\n\nend\n", 0,
-	    "4: bad baseline file: empty line" },
 	{ HEAD "end\n\n", 0, "4: bad baseline file: text after 'end'" },
 	{ HEAD "end\nopen 192.0.2.1 80\n", 0,
 	    "4: bad baseline file: text after 'end'" },
-	{ HEAD "open 192.0.2.1 80\r\nend\n", 0,
+	{ HEAD "open 192.0.2.1 80\r\r\nend\n", 0,
 	    "3: bad baseline file: bad port" },
+	{ HEAD "open 192.0.2.1\r80\nend\n", 0,
+	    "3: bad baseline file: 'open' wants an address and a port" },
 	{ HEAD "open 192.0.2.1\0 80\nend\n", sizeof(HEAD) + 22,
 	    "3: bad baseline file: NUL byte" },
 };
@@ -696,6 +696,43 @@ START_TEST(malformed)
 	snprintf(want, sizeof(want), "%s:%s", path, c->want);
 	ck_assert_str_eq(err, want);
 	remove_dir();
+}
+END_TEST
+
+/*
+ * What an editor does to a file: CRLF line ends, blank lines.  It reads
+ * as it was written; a CR anywhere else is still refused (above).
+ */
+START_TEST(edited_by_hand)
+{
+	static const char clean[] = HEAD "open 192.0.2.1 80\n"
+	    "name 192.0.2.1 a.example\nopen 2001:db8::1 443\nend\n";
+	static const char edited[] = "\r\ntrawl-baseline 1\r\n"
+	    "fingerprint 0123456789abcdef\r\n\r\n\topen 192.0.2.1 80 \r\n"
+	    "\n  \nname 192.0.2.1 a.example\r\nopen 2001:db8::1 443\r\nend";
+	struct baseline *a = NULL, *b = NULL;
+	char err[256] = "";
+
+	ck_assert_msg(baseline_parse_buf(clean, sizeof(clean) - 1, "clean",
+	    &a, err, sizeof(err)) == 0, "refused: %s", err);
+	ck_assert_msg(baseline_parse_buf(edited, sizeof(edited) - 1, "edited",
+	    &b, err, sizeof(err)) == 0, "refused: %s", err);
+	ck_assert_uint_eq(baseline_fingerprint(b), 0x0123456789abcdefULL);
+	ck_assert_uint_eq(baseline_ports(b), 2);
+	ck_assert_int_eq(baseline_diff(a, b, NULL, NULL), 0);
+	{
+		struct baseline *e = baseline_new(0);
+		ssize_t n1, n2;
+		char *t1 = diff_text(e, a, &n1, 0), *t2 = diff_text(e, b,
+		    &n2, 0);
+
+		ck_assert_str_eq(t1, t2);
+		free(t1);
+		free(t2);
+		baseline_free(e);
+	}
+	baseline_free(a);
+	baseline_free(b);
 }
 END_TEST
 
@@ -901,6 +938,7 @@ baseline_suite(void)
 	tcase_add_test(file, missing_file);
 	tcase_add_loop_test(file, malformed, 0,
 	    (int)(sizeof(bads) / sizeof(bads[0])));
+	tcase_add_test(file, edited_by_hand);
 	tcase_add_test(file, long_lines);
 	tcase_add_test(file, garbage);
 	tcase_set_timeout(file, 60);

@@ -4,9 +4,12 @@
  * refused with its line -- numbers above all, which once wrapped silently.
  */
 #include <check.h>
+#include <dirent.h>
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "trawl/resume.h"
@@ -41,9 +44,12 @@ END_TEST
 
 START_TEST(line_endings)
 {
-	/* CRLF, blank lines, tabs, no final newline; a NUL ends a line. */
+	/* CRLF, blank lines, tabs, no final newline. */
 	static const char text[] = "\r\ntrawl-resume 1\r\n\n\tfingerprint "
-	    "ff\0junk\nseed 7\norder sequential\nshard 1/1\nend";
+	    "ff \nseed 7\norder sequential\nshard 1/1\nend";
+	/* A NUL byte is damage, not the end of a line (it was once). */
+	static const char nul[] = "trawl-resume 1\nfingerprint ff\0junk\n"
+	    "seed 7\norder sequential\nshard 1/1\nend\n";
 	struct resume r;
 	char err[256] = "";
 
@@ -52,6 +58,9 @@ START_TEST(line_endings)
 	ck_assert_int_eq(r.order, ITER_SEQUENTIAL);
 	ck_assert_uint_eq(r.nranges, 0);
 	resume_free(&r);
+	ck_assert_int_eq(PARSE(nul, &r, err), -1);
+	ck_assert_str_eq(err, "t.resume:2: bad resume file: NUL byte");
+	ck_assert_ptr_null(r.ranges);
 }
 END_TEST
 
@@ -61,13 +70,32 @@ struct bad_case {
 };
 
 static const struct bad_case bads[] = {
-	{ "", "t.resume:0: bad resume file: truncated" },
-	{ "trawl-resume 2\n", "t.resume:1: bad resume file: not a trawl "
-	    "resume file (version 1)" },
-	{ HEAD "shard 1/1\n", "t.resume:5: bad resume file: truncated" },
-	{ HEAD "end\n", "t.resume:5: bad resume file: truncated" },
+	{ "", "t.resume:1: bad resume file: empty file" },
+	{ "\n\n", "t.resume:2: bad resume file: not a trawl resume file" },
+	{ "trawl-baseline 1\n",
+	    "t.resume:1: bad resume file: not a trawl resume file" },
+	{ "trawl-resume 2\n", "t.resume:1: bad resume file: unsupported "
+	    "version (this trawl reads 1)" },
+	{ HEAD "shard 1/1\n",
+	    "t.resume:5: bad resume file: truncated (no 'end' line)" },
+	{ HEAD "shard 1/1\nrange 0 5\nen",
+	    "t.resume:7: bad resume file: unknown line" },
+	/* With its "end", a file lacking a line is not cut short. */
+	{ HEAD "end\n", "t.resume:5: bad resume file: no shard line" },
+	{ "trawl-resume 1\nseed 7\norder random\nshard 1/1\nend\n",
+	    "t.resume:5: bad resume file: no fingerprint line" },
+	{ "trawl-resume 1\nfingerprint 1\norder random\nshard 1/1\nend\n",
+	    "t.resume:5: bad resume file: no seed line" },
+	{ "trawl-resume 1\nfingerprint 1\nseed 7\nshard 1/1\nend\n",
+	    "t.resume:5: bad resume file: no order line" },
 	{ HEAD "shard 1/1\nend\nrange 0 1\n",
 	    "t.resume:7: bad resume file: text after 'end'" },
+	{ HEAD "shard 1/1\nend\n\n",
+	    "t.resume:7: bad resume file: text after 'end'" },
+	{ HEAD "shard 1/1\nrange 0 1 2\nend\n",
+	    "t.resume:6: bad resume file: too many words" },
+	{ HEAD "shard 1/1\nend now\n",
+	    "t.resume:6: bad resume file: unknown line" },
 	{ HEAD "shard 1/1\nrange 5 5\nend\n",
 	    "t.resume:6: bad resume file: range" },
 	{ HEAD "shard 1/1\nrange 9 10\nrange 0 5\nend\n",
@@ -123,11 +151,20 @@ START_TEST(save_and_load)
 		.nranges = 3,
 	}, r;
 	char dir[] = "/tmp/trawl-resume-XXXXXX", path[64], err[256] = "";
+	struct stat st;
+	DIR *d;
+	struct dirent *e;
 
 	ck_assert_ptr_nonnull(mkdtemp(dir));
 	snprintf(path, sizeof(path), "%s/r", dir);
 	ck_assert_int_eq(resume_load(path, &r, err, sizeof(err)), 0);
-	ck_assert_int_eq(resume_save(path, &w), 0);
+	ck_assert_msg(resume_save(path, &w, err, sizeof(err)) == 0,
+	    "cannot save: %s", err);
+	/* Saved again over a file the user made private: it stays so. */
+	ck_assert_int_eq(chmod(path, 0600), 0);
+	ck_assert_int_eq(resume_save(path, &w, NULL, 0), 0);
+	ck_assert_int_eq(stat(path, &st), 0);
+	ck_assert_int_eq(st.st_mode & 07777, 0600);
 	ck_assert_msg(resume_load(path, &r, err, sizeof(err)) == 1,
 	    "refused: %s", err);
 	ck_assert_uint_eq(r.fingerprint, w.fingerprint);
@@ -138,8 +175,28 @@ START_TEST(save_and_load)
 	ck_assert_uint_eq(r.nranges, 3);
 	ck_assert_mem_eq(r.ranges, ranges, sizeof(ranges));
 	resume_free(&r);
+	/* The file alone: no temporary file beside it. */
+	ck_assert_ptr_nonnull(d = opendir(dir));
+	while ((e = readdir(d)) != NULL)
+		ck_assert_msg(strcmp(e->d_name, "r") == 0 ||
+		    e->d_name[0] == '.', "left in the directory: %s",
+		    e->d_name);
+	closedir(d);
 	unlink(path);
+
 	ck_assert_int_eq(rmdir(dir), 0);
+
+	/* The directory gone: a message that says which file, and errno. */
+	errno = 0;
+	ck_assert_int_eq(resume_save(path, &w, err, sizeof(err)), -1);
+	ck_assert_int_eq(errno, ENOENT);
+	{
+		char want[160];
+
+		snprintf(want, sizeof(want), "cannot create a temporary file "
+		    "for '%s': No such file or directory", path);
+		ck_assert_str_eq(err, want);
+	}
 
 	/* Not readable as a file at all: an error, not "missing". */
 	ck_assert_int_eq(resume_load("/", &r, err, sizeof(err)), -1);
