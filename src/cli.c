@@ -183,6 +183,18 @@ PARSER(parse_shard)
 	return 0;
 }
 
+/* Given, the number of retries is fixed: the path changes nothing. */
+PARSER(parse_retries)
+{
+	struct cli *c = obj;
+	int rc = opttab_apply(&(struct opttab_opt){ .name = o->name,
+	    .kind = OPTTAB_UINT, .off = offsetof(struct cli, rc.scan.retries),
+	    .min = 0, .max = 10 }, c, arg);
+
+	c->rc.scan.retries_fixed = rc == 0;
+	return rc;
+}
+
 /* The one number too large for an unsigned. */
 PARSER(parse_rate)
 {
@@ -343,9 +355,9 @@ static const struct opttab_opt opts[] = {
 	UINT(NULL, "timeout", 't', "MS", rc.scan.timeout_ms, 1, 3600000,
 	    "per connect attempt, milliseconds (default "
 	    STR(DEFAULT_TIMEOUT_MS) ")"),
-	UINT(NULL, "retries", 0, "N", rc.scan.retries, 0, 10,
+	FN(NULL, "retries", 0, "N", parse_retries,
 	    "extra attempts when no answer came (default "
-	    STR(DEFAULT_RETRIES) ")"),
+	    STR(DEFAULT_RETRIES) ",\nmore when the path loses packets)"),
 	FN("Output", "format", 'f', "FORMAT", parse_format,
 	    "{formats} (default text)"),
 	LIST(NULL, "output", 'o', "[FORMAT:]FILE", output_args,

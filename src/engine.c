@@ -49,25 +49,30 @@
 #include "trawl/scan.h"
 #include "trawl/space.h"
 #include "trawl/srcport.h"
-#include "trawl/u64map.h"
+#include "trawl/vec.h"
+#include "trawl/pace.h"
 
 #define EVENT_BATCH 1024
 #define EPOLL_BATCH 1024
 /* Admission pause after a local shortage: doubles from MIN to MAX. */
 #define HOLD_MIN_NS (1 * REACTOR_NS_PER_MS)
 #define HOLD_MAX_NS (100 * REACTOR_NS_PER_MS)
+/* No answer for this long, at least: silent ports (window_adjust()). */
+#define SILENCE_NS (50 * REACTOR_NS_PER_MS)
 /* The smallest window (see window_adjust()). */
 #define WINDOW_MIN 64
 /* Shortage-free time after which the ceiling may grow again. */
 #define CALM_NS (200 * REACTOR_NS_PER_MS)
+/* Deferred verdicts at most (struct deferred, 48 bytes each). */
+#define DEFER_MAX (1024 * 1024)
+/* Silent attempts a probe may be given back (pace_silent()). */
+#define FREE_ATTEMPTS 10
 /* Longest wait with nothing in flight, so a stop request is seen. */
 #define IDLE_WAIT_NS (100 * REACTOR_NS_PER_MS)
 /* The sink hears from us at least this often (progress needs a pulse). */
 #define PULSE_NS (250 * REACTOR_NS_PER_MS)
 /* How often an engine waiting for work (names resolving) asks again. */
 #define WAIT_POLL_NS (5 * REACTOR_NS_PER_MS)
-/* --rate: how far ahead of the ideal schedule a burst may run. */
-#define RATE_BURST_NS (1 * REACTOR_NS_PER_MS)
 
 struct probe {
 	struct reactor_io io;		/* first: io callbacks cast back */
@@ -78,8 +83,10 @@ struct probe {
 	uint64_t pos;
 	uint64_t host;
 	uint64_t start;			/* current attempt's connect() */
+	uint64_t prev_start;		/* the attempt before, if any */
 	uint16_t port;
 	uint8_t attempts;		/* attempts that timed out or answered */
+	uint8_t free;			/* silent attempts given back (pace) */
 	uint8_t family;			/* of the socket of the last attempt */
 	bool spare;			/* io.fd is open, refused, reusable */
 };
@@ -94,13 +101,34 @@ struct group {
 	struct group *prev, *next;	/* live list, oldest first; free list */
 };
 
+/*
+ * A probe out of attempts, its verdict (filtered) deferred while its host
+ * may still earn it more (pace_retries()): a host that rate-limits drops
+ * the first attempts of many probes before anything tells it apart from
+ * a host with filtered ports; once its answered retries tell, the probes
+ * try again.  No socket, no slot: the walk goes on meanwhile.
+ */
+struct deferred {
+	struct group *group;		/* NULL: no longer deferred */
+	uint64_t pos, host, prev_start;
+	uint64_t until;			/* filtered, if nothing changed by then */
+	uint16_t port;
+	uint8_t attempts, free;
+};
+
+#define GROUP_BLOCK 1024
+
+struct group_block {
+	struct group_block *next;
+	struct group g[GROUP_BLOCK];
+};
+
 struct engine {
 	struct reactor *reactor;
 	const struct space *space;
 	struct iter *iter;
 	struct scan_sink sink;
 	struct scan_config cfg;
-	uint64_t timeout_ns;
 
 	struct srcport *srcport;		/* ports for new sockets */
 	struct probe *pool;
@@ -111,16 +139,14 @@ struct engine {
 	struct probe *parked;		/* waiting for their host (--host-c.) */
 	unsigned inflight;
 
-	/* --rate: the theoretical arrival time of the next attempt (GCRA). */
-	double rate_tat;
-	double rate_interval;
-
-	/* --host-concurrency: sockets in flight per host. */
-	struct u64map hosts;
+	/* The path's pace, timeouts and retries; --rate, --host-c. */
+	struct pace pace;
+	uint64_t parked_until;		/* the first parked host's turn */
 
 	/* Admission control. */
 	unsigned window;		/* what the network needs: <= concurrency */
 	unsigned answers;		/* answers (not timeouts) this round */
+	uint64_t last_answer, last_widen;
 	unsigned ceiling;		/* what this machine allows */
 	uint64_t hold_until;
 	uint64_t hold_ns;
@@ -128,9 +154,15 @@ struct engine {
 	uint64_t last_start;		/* last connect() that was not short */
 	int shortage_errno;
 
+	/* Probes out of attempts, oldest first; [dhead, ndeferred) live. */
+	struct deferred *deferred;
+	size_t ndeferred, dhead, dcap, dlive;
+	uint64_t pace_gen;		/* the pace's when they were looked at */
+
 	/* Groups with probes out, in walk order. */
 	struct group *groups;
 	struct group *gfree, *ghead, *gtail;
+	struct group_block *gblocks;	/* beyond the first concurrency */
 	uint64_t done_sent;
 
 	struct scan_event *events;
@@ -150,7 +182,31 @@ static void probe_on_timeout(struct reactor_timer *t);
 
 /* --- groups: which parts of the walk are finished ------------------------ */
 
-/* The counter for a new probe of group g (groups arrive in order). */
+/*
+ * More group counters: a probe slot holds one, and so does a deferred
+ * verdict, which needs no slot.  Blocks are kept until engine_free(), so
+ * that a counter never moves.  The free list's first, or NULL (no memory).
+ */
+static struct group *
+group_block(struct engine *e)
+{
+	struct group_block *b = malloc(sizeof(*b));
+
+	if (b == NULL)
+		return NULL;
+	b->next = e->gblocks;
+	e->gblocks = b;
+	for (size_t i = GROUP_BLOCK; i-- > 0;) {
+		b->g[i].next = e->gfree;
+		e->gfree = &b->g[i];
+	}
+	return e->gfree;
+}
+
+/*
+ * The counter for a new probe of group g (groups arrive in order).  One is
+ * free: next_probe() made sure.
+ */
 static struct group *
 group_enter(struct engine *e, uint64_t g)
 {
@@ -265,10 +321,23 @@ window_floor(const struct engine *e)
 	    WINDOW_MIN;
 }
 
+/*
+ * How long without an answer is silence, not a slow path: twice the
+ * slowest answer of late (a queue's answers come that late).
+ */
+static uint64_t
+silence(const struct engine *e)
+{
+	uint64_t slowest = pace_slowest(&e->pace);
+
+	return 2 * slowest > SILENCE_NS ? 2 * slowest : SILENCE_NS;
+}
+
 static void
 window_adjust(struct engine *e, unsigned before)
 {
 	unsigned floor = window_floor(e);
+	uint64_t now = reactor_now(e->reactor);
 
 	if (before == 0)
 		return;
@@ -276,8 +345,31 @@ window_adjust(struct engine *e, unsigned before)
 		e->window -= e->window / 8;
 		if (e->window < floor)
 			e->window = floor;
-	} else if (2 * e->answers < before && e->answers < EPOLL_BATCH)
-		e->window = e->cfg.concurrency;
+	} else if (2 * e->answers < before && e->answers < EPOLL_BATCH) {
+		/*
+		 * Answers that come, but slowly: a slow path, or a queue
+		 * filling on the way.  Grow as they come (TCP's slow start),
+		 * not at once: a thousand SYNs at once would overflow the
+		 * queue; and not while answers come later than the fastest
+		 * did, a queue already standing, unless the pace is in
+		 * charge of it (pace.c).  No answer at all for a
+		 * while (longer before the first: a path's round trip is not
+		 * known yet): silent ports, which need no room kept for their
+		 * answers: twice the window, each such while, up to all of
+		 * -c.
+		 */
+		if (e->answers > 0 && (!pace_queueing(&e->pace) ||
+		    pace_paced(&e->pace)))
+			e->window = e->window + e->answers <
+			    e->cfg.concurrency ? e->window + e->answers :
+			    e->cfg.concurrency;
+		else if (now - e->last_answer >= silence(e) &&
+		    now - e->last_widen >= silence(e)) {
+			e->window = 2 * e->window < e->cfg.concurrency ?
+			    2 * e->window : e->cfg.concurrency;
+			e->last_widen = now;
+		}
+	}
 }
 
 /* How many may be in flight now: the smaller of the window and ceiling. */
@@ -295,37 +387,6 @@ calm(struct engine *e)
 	if (e->ceiling < e->cfg.concurrency &&
 	    now - e->last_shortage >= CALM_NS)
 		e->ceiling++;
-}
-
-/* --- sockets per host ---------------------------------------------------- */
-
-static bool
-host_full(const struct engine *e, uint64_t host)
-{
-	const uint64_t *n;
-
-	if (e->cfg.host_concurrency == 0)
-		return false;
-	n = u64map_get(&e->hosts, host);
-	return n != NULL && *n >= e->cfg.host_concurrency;
-}
-
-/* The map has room for every probe's host (engine_new()): no allocation. */
-static void
-host_inc(struct engine *e, uint64_t host)
-{
-	if (e->cfg.host_concurrency > 0)
-		(*u64map_put(&e->hosts, host))++;
-}
-
-static void
-host_dec(struct engine *e, uint64_t host)
-{
-	uint64_t *n;
-
-	if (e->cfg.host_concurrency > 0 &&
-	    (n = u64map_get(&e->hosts, host)) != NULL && --*n == 0)
-		u64map_del(&e->hosts, host);
 }
 
 /* --- one probe ----------------------------------------------------------- */
@@ -535,6 +596,7 @@ static bool
 probe_start(struct engine *e, struct probe *p,
     const struct sockaddr_storage *to, socklen_t len)
 {
+	struct pace_host *hs;
 	enum state st;
 	enum state_verdict v;
 	bool fresh = false;
@@ -574,7 +636,14 @@ probe_start(struct engine *e, struct probe *p,
 	fresh = true;
 connected:
 	v = state_classify(err, &st);
+	hs = pace_host(&e->pace, p->host);
 	if (v != VERDICT_PENDING) {
+		/* Answered at once (loopback, a local route): an answer too. */
+		if (v != VERDICT_LOCAL) {
+			pace_sent(&e->pace, hs, p->attempts + 1, p->start);
+			pace_answered(&e->pace, hs, p->attempts + 1,
+			    p->start, p->prev_start, reactor_clock());
+		}
 		/* A connect() that failed at once left it unconnected. */
 		probe_outcome(e, p, fd, err, true);
 		if (v == VERDICT_LOCAL)
@@ -589,7 +658,7 @@ connected:
 	else
 		reactor_io_renew(e->reactor, &p->io, EPOLLOUT);
 	if (added != 0 || reactor_timer_start(e->reactor, &p->timer,
-	    p->start + e->timeout_ns) != 0) {
+	    p->start + pace_timeout(&e->pace, hs, p->attempts + 1)) != 0) {
 		/* epoll or the heap ran out of memory: a shortage too. */
 		err = errno;
 		reactor_io_forget(&p->io);
@@ -599,7 +668,7 @@ connected:
 		return false;
 	}
 	e->inflight++;
-	host_inc(e, p->host);
+	pace_sent(&e->pace, hs, p->attempts + 1, p->start);
 	e->last_start = p->start;
 	e->hold_ns = HOLD_MIN_NS;
 	return true;
@@ -637,6 +706,8 @@ probe_on_io(struct reactor_io *io, uint32_t revents)
 {
 	struct probe *p = (struct probe *)io;
 	struct engine *e = p->engine;
+	struct pace_host *hs;
+	enum state st;
 	int fd = io->fd;
 	int err = 0;
 	bool unconnected = false;
@@ -654,8 +725,138 @@ probe_on_io(struct reactor_io *io, uint32_t revents)
 	reactor_timer_stop(e->reactor, &p->timer);
 	e->inflight--;
 	e->answers++;
-	host_dec(e, p->host);
+	e->last_answer = reactor_now(e->reactor);
+	hs = pace_host(&e->pace, p->host);
+	if (state_classify(err, &st) == VERDICT_LOCAL)
+		(void)pace_silent(&e->pace, hs, p->start);
+	else
+		pace_answered(&e->pace, hs, p->attempts + 1, p->start,
+		    p->prev_start, reactor_now(e->reactor));
 	probe_outcome(e, p, fd, err, unconnected);
+}
+
+/* --- deferred verdicts ------------------------------------------------- */
+
+/*
+ * Hold the verdict of p, out of attempts, while its host may still earn
+ * it more retries.  Its slot is freed; its group stays open.  false: not
+ * deferred (fixed retries, the most retries already, or no room).
+ */
+static bool
+defer(struct engine *e, struct probe *p, const struct pace_host *hs)
+{
+	struct deferred *d;
+	uint64_t now = reactor_now(e->reactor), hold;
+
+	if (e->cfg.retries_fixed || e->dlive >= DEFER_MAX ||
+	    pace_retries(&e->pace, hs) >= PACE_MAX_RETRIES)
+		return false;
+	/* Compact the array when its dead front is half of it. */
+	if (e->dhead > 0 && e->dhead >= e->ndeferred / 2) {
+		memmove(e->deferred, e->deferred + e->dhead,
+		    (e->ndeferred - e->dhead) * sizeof(*e->deferred));
+		e->ndeferred -= e->dhead;
+		e->dhead = 0;
+	}
+	if ((d = VEC_PUSH(e->deferred, e->ndeferred, e->dcap)) == NULL)
+		return false;
+	hold = pace_defer_for(&e->pace, hs);
+	d->group = p->group;
+	d->pos = p->pos;
+	d->host = p->host;
+	d->prev_start = p->prev_start;
+	d->until = now + hold;
+	d->port = p->port;
+	d->attempts = p->attempts;
+	d->free = p->free;
+	e->dlive++;
+	p->next = e->free;
+	e->free = p;
+	return true;
+}
+
+/* A deferred probe back in the retry queue, in a free slot. */
+static void
+undefer(struct engine *e, struct deferred *d)
+{
+	struct probe *p = e->free;
+
+	e->free = p->next;
+	p->group = d->group;
+	p->pos = d->pos;
+	p->host = d->host;
+	p->port = d->port;
+	p->attempts = d->attempts;
+	p->free = d->free;
+	p->prev_start = d->prev_start;
+	p->spare = false;
+	retry_push(e, p, false);
+	d->group = NULL;
+	e->dlive--;
+}
+
+/* The verdict of a deferred probe: filtered. */
+static void
+deferred_finish(struct engine *e, struct deferred *d)
+{
+	struct scan_event *ev = &e->events[e->nevents++];
+
+	memset(ev, 0, sizeof(*ev));
+	ev->pos = d->pos;
+	ev->host = d->host;
+	ev->group = d->group->group;
+	ev->port = d->port;
+	ev->state = STATE_FILTERED;
+	ev->attempts = d->attempts;
+	group_leave(e, d->group);
+	d->group = NULL;
+	e->dlive--;
+	if (e->nevents == EVENT_BATCH)
+		events_flush(e, false);
+}
+
+/*
+ * Deferred probes: tried again once their host's retries grew (when a slot
+ * is free), filtered once their time is up with no more retries earned.
+ */
+static void
+deferred_tick(struct engine *e)
+{
+	uint64_t now = reactor_now(e->reactor), gen = pace_generation(&e->pace);
+
+	if (e->dlive == 0)
+		return;
+	if (gen != e->pace_gen) {
+		for (size_t i = e->dhead; i < e->ndeferred && e->free != NULL;
+		    i++) {
+			struct deferred *d = &e->deferred[i];
+
+			if (d->group != NULL && d->attempts <= pace_retries(
+			    &e->pace, pace_host(&e->pace, d->host)))
+				undefer(e, d);
+		}
+		/* No slot for some: look again on the next round. */
+		if (e->free != NULL)
+			e->pace_gen = gen;
+	}
+	while (e->dhead < e->ndeferred) {
+		struct deferred *d = &e->deferred[e->dhead];
+
+		if (d->group != NULL) {
+			if (d->until > now)
+				break;
+			/* Earned a retry, waits for a slot: not filtered. */
+			if (d->attempts <= pace_retries(&e->pace,
+			    pace_host(&e->pace, d->host))) {
+				if (e->free == NULL)
+					break;
+				undefer(e, d);
+			} else {
+				deferred_finish(e, d);
+			}
+		}
+		e->dhead++;
+	}
 }
 
 static void
@@ -664,18 +865,26 @@ probe_on_timeout(struct reactor_timer *t)
 	struct probe *p = (struct probe *)((char *)t -
 	    offsetof(struct probe, timer));
 	struct engine *e = p->engine;
+	struct pace_host *hs;
 
 	reactor_io_forget(&p->io);
 	/* Still in SYN-SENT: closing sends nothing and leaves no TIME_WAIT. */
 	close(p->io.fd);
 	e->inflight--;
-	host_dec(e, p->host);
-	p->attempts++;
-	if (p->attempts <= e->cfg.retries) {
+	hs = pace_host(&e->pace, p->host);
+	/* At a pace since lowered, a few attempts are given back. */
+	if (pace_silent(&e->pace, hs, p->start) || p->free == FREE_ATTEMPTS)
+		p->attempts++;
+	else
+		p->free++;
+	p->prev_start = p->start;
+	if (p->attempts <= pace_retries(&e->pace, hs)) {
 		/* Behind fresh work: the host may just be slow right now. */
 		retry_push(e, p, false);
 		return;
 	}
+	if (defer(e, p, hs))
+		return;
 	probe_finish(e, p, STATE_FILTERED, 0);
 }
 
@@ -713,6 +922,9 @@ next_probe(struct engine *e, struct sockaddr_storage *to, socklen_t *len)
 		*len = space_sockaddr(e->space, p->host, p->port, to);
 		return p;
 	}
+	/* Deferred verdicts hold counters too: a block more when they ran out. */
+	if (e->gfree == NULL && group_block(e) == NULL)
+		return NULL;
 	if (!slot_left(e) || !walk_more(e) || !iter_next(e->iter, &ip))
 		return NULL;
 	/*
@@ -736,23 +948,9 @@ next_probe(struct engine *e, struct sockaddr_storage *to, socklen_t *len)
 	p->host = ip.host;
 	p->port = ip.port;
 	p->attempts = 0;
+	p->free = 0;
+	p->prev_start = 0;
 	return p;
-}
-
-/* --rate: may an attempt start now?  If not, when? */
-static bool
-rate_allows(struct engine *e, uint64_t now, uint64_t *when)
-{
-	double t = (double)now;
-
-	if (e->rate_interval == 0)
-		return true;
-	if (e->rate_tat - RATE_BURST_NS > t) {
-		*when = (uint64_t)(e->rate_tat - RATE_BURST_NS) + 1;
-		return false;
-	}
-	e->rate_tat = (e->rate_tat > t ? e->rate_tat : t) + e->rate_interval;
-	return true;
 }
 
 static void
@@ -763,6 +961,7 @@ admit(struct engine *e)
 
 	/* Probes that waited for their host get the first chance again. */
 	e->parked = NULL;
+	e->parked_until = 0;
 	while (parked != NULL) {
 		struct probe *p = parked;
 
@@ -777,24 +976,33 @@ admit(struct engine *e)
 
 		if (e->retry_head == NULL && (!slot_left(e) || !walk_more(e)))
 			break;
-		if (!rate_allows(e, now, &when)) {
-			e->hold_until = when;
-			break;
-		}
 		p = next_probe(e, &to, &len);
 		if (p == NULL)
 			break;
-		if (host_full(e, p->host)) {
+		switch (pace_may_send(&e->pace, pace_host(&e->pace, p->host),
+		    now, &when)) {
+		case PACE_GO:
+			break;
+		case PACE_PATH_WAITS:
+			/* Nobody's turn yet: back in front, and wait. */
+			spare_drop(p);
+			retry_push(e, p, true);
+			e->hold_until = when;
+			goto out;
+		case PACE_HOST_WAITS:
+			/* Its host's turn comes later: others may go now. */
 			spare_drop(p);
 			p->next = e->parked;
 			e->parked = p;
-			/* Give the token back: nothing was sent. */
-			e->rate_tat -= e->rate_interval;
+			if (when > 0 && (e->parked_until == 0 ||
+			    when < e->parked_until))
+				e->parked_until = when;
 			continue;
 		}
 		if (!probe_start(e, p, &to, len))
 			break;
 	}
+out:
 	spares_close(e);
 }
 
@@ -805,7 +1013,7 @@ finished(struct engine *e)
 		return false;
 	if (e->stopping)
 		return true;
-	return e->retry_head == NULL && e->parked == NULL &&
+	return e->retry_head == NULL && e->parked == NULL && e->dlive == 0 &&
 	    !walk_more(e) && !e->waiting;
 }
 
@@ -814,6 +1022,8 @@ engine_new(const struct scan_config *cfg, struct iter *it,
     const struct scan_sink *sink)
 {
 	struct engine *e = calloc(1, sizeof(*e));
+	struct pace_config pc;
+	int paced;
 
 	if (e == NULL)
 		return NULL;
@@ -823,7 +1033,6 @@ engine_new(const struct scan_config *cfg, struct iter *it,
 	e->iter = it;
 	e->space = it->plan->space;
 	e->sink = *sink;
-	e->timeout_ns = (uint64_t)cfg->timeout_ms * REACTOR_NS_PER_MS;
 	e->ceiling = e->cfg.concurrency;
 	e->window = window_floor(e);
 	e->counters.ceiling_min = e->ceiling;
@@ -835,12 +1044,18 @@ engine_new(const struct scan_config *cfg, struct iter *it,
 	e->pool = calloc(e->cfg.concurrency, sizeof(*e->pool));
 	e->groups = calloc(e->cfg.concurrency, sizeof(*e->groups));
 	e->events = calloc(EVENT_BATCH, sizeof(*e->events));
-	if (cfg->rate > 0)
-		e->rate_interval = (double)REACTOR_NS_PER_S / (double)cfg->rate;
+	memset(&pc, 0, sizeof(pc));
+	pc.timeout_max_ns = (uint64_t)cfg->timeout_ms * REACTOR_NS_PER_MS;
+	pc.retries = cfg->retries;
+	pc.retries_fixed = cfg->retries_fixed;
+	pc.rate_max = cfg->rate;
+	pc.host_max = cfg->host_concurrency;
+	/* Every host with a probe in flight, and a window's worth more. */
+	pc.hosts_kept = 2 * e->cfg.concurrency + 1024;
+	pc.shared = cfg->shared;
+	paced = pace_init(&e->pace, &pc, reactor_clock());
 	if (e->reactor == NULL || e->srcport == NULL || e->pool == NULL ||
-	    e->groups == NULL || (cfg->host_concurrency > 0 &&
-	    u64map_reserve(&e->hosts, e->cfg.concurrency) != 0) ||
-	    e->events == NULL ||
+	    e->groups == NULL || paced != 0 || e->events == NULL ||
 	    reactor_timer_reserve(e->reactor, e->cfg.concurrency) != 0) {
 		int saved = errno;
 
@@ -856,6 +1071,8 @@ engine_new(const struct scan_config *cfg, struct iter *it,
 		reactor_timer_init(&p->timer, probe_on_timeout);
 		p->next = e->free;
 		e->free = p;
+	}
+	for (size_t i = e->cfg.concurrency; i-- > 0;) {
 		e->groups[i].next = e->gfree;
 		e->gfree = &e->groups[i];
 	}
@@ -881,8 +1098,15 @@ engine_free(struct engine *e)
 	reactor_free(e->reactor);
 	srcport_free(e->srcport);
 	free(e->pool);
-	u64map_free(&e->hosts);
+	pace_free(&e->pace);
 	free(e->groups);
+	while (e->gblocks != NULL) {
+		struct group_block *b = e->gblocks;
+
+		e->gblocks = b->next;
+		free(b);
+	}
+	free(e->deferred);
 	free(e->events);
 	free(e);
 }
@@ -890,11 +1114,11 @@ engine_free(struct engine *e)
 int
 engine_run(struct engine *e)
 {
-	uint64_t stall_ns = 3 * e->timeout_ns;
+	uint64_t stall_ns = 3 * (uint64_t)e->cfg.timeout_ms * REACTOR_NS_PER_MS;
 
 	if (stall_ns < 10 * REACTOR_NS_PER_S)
 		stall_ns = 10 * REACTOR_NS_PER_S;
-	e->last_start = reactor_clock();
+	e->last_start = e->last_answer = e->last_widen = reactor_clock();
 	(void)reactor_run_once(e->reactor, 0);	/* sets the clock */
 	admit(e);
 	events_flush(e, false);
@@ -905,6 +1129,14 @@ engine_run(struct engine *e)
 
 		if (e->hold_until > now && e->hold_until - now < wait)
 			wait = e->hold_until - now;
+		if (e->parked_until > now && e->parked_until - now < wait)
+			wait = e->parked_until - now;
+		if (e->dlive > 0) {
+			uint64_t until = e->deferred[e->dhead].until;
+
+			wait = until <= now ? 0 : until - now < wait ?
+			    until - now : wait;
+		}
 		if (e->waiting) {
 			/* Idle by design, not stalled. */
 			wait = WAIT_POLL_NS;
@@ -923,6 +1155,7 @@ engine_run(struct engine *e)
 			return -2;
 		}
 		window_adjust(e, before);
+		deferred_tick(e);
 		admit(e);
 		events_flush(e, reactor_now(e->reactor) - e->last_flush >=
 		    PULSE_NS);
@@ -970,6 +1203,9 @@ engine_pending(const struct engine *e, uint64_t *pos, size_t max)
 	for (unsigned i = 0; i < e->cfg.concurrency && n < max; i++)
 		if (reactor_timer_pending(&e->pool[i].timer))
 			pos[n++] = e->pool[i].pos;
+	for (size_t i = e->dhead; i < e->ndeferred && n < max; i++)
+		if (e->deferred[i].group != NULL)
+			pos[n++] = e->deferred[i].pos;
 	return n;
 }
 
@@ -982,5 +1218,5 @@ engine_fatal_errno(const struct engine *e)
 unsigned
 engine_slots(const struct engine *e)
 {
-	return e->cfg.concurrency;
+	return e->cfg.concurrency + (unsigned)e->dlive;
 }

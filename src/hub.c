@@ -23,6 +23,7 @@
 #include <string.h>
 
 #include "trawl/hub.h"
+#include "trawl/pace.h"
 #include "trawl/resume.h"
 #include "trawl/vec.h"
 
@@ -56,6 +57,7 @@ struct hub {
 	struct scan_sink sink;
 	struct hub_worker *workers;
 	unsigned nworkers;
+	struct pace_shared *shared;	/* the engines' slowed hosts */
 	int fatal_errno;
 };
 
@@ -202,7 +204,8 @@ hub_new(const struct hub_config *cfg)
 		return NULL;
 	}
 	h->workers = calloc(n, sizeof(*h->workers));
-	if (h->workers == NULL) {
+	h->shared = pace_shared_new();
+	if (h->workers == NULL || h->shared == NULL) {
 		hub_free(h);
 		return NULL;
 	}
@@ -219,6 +222,7 @@ hub_new(const struct hub_config *cfg)
 		sc.concurrency = share(cfg->scan.concurrency, n, i);
 		sc.rate = cfg->scan.rate > 0 ? share(cfg->scan.rate, n, i) : 0;
 		sc.host_concurrency = cfg->scan.host_concurrency / n;
+		sc.shared = h->shared;
 		w->hub = h;
 		w->done_below = ITER_NO_GROUP;
 		/* Empty until the first refill. */
@@ -244,6 +248,7 @@ hub_free(struct hub *h)
 	for (unsigned i = 0; i < h->nworkers; i++)
 		engine_free(h->workers[i].engine);
 	free(h->workers);
+	pace_shared_free(h->shared);
 	free(h->ranges);
 	pthread_mutex_destroy(&h->lock);
 	free(h);

@@ -17,13 +17,17 @@
 #include "trawl/state.h"
 
 struct iter;
+struct pace_shared;
 
 struct scan_config {
 	unsigned concurrency;	/* sockets in flight, at most */
-	unsigned timeout_ms;	/* per connect attempt */
+	unsigned timeout_ms;	/* per connect attempt, at most */
 	unsigned retries;	/* extra attempts after a silent timeout */
+	bool retries_fixed;	/* given: never more when the path loses */
 	uint64_t rate;		/* connect() attempts per second, 0: no cap */
 	unsigned host_concurrency; /* sockets in flight per host, 0: no cap */
+	/* Slowed hosts' pace, shared with the other engines (pace.h). */
+	struct pace_shared *shared;
 };
 
 /* The final outcome of one probe. */
