@@ -25,7 +25,9 @@ meson setup --reconfigure -Dwerror=true -Db_sanitize=address,undefined \
 	meson setup -Dwerror=true -Db_sanitize=address,undefined \
 		-Db_lundef=false build-asan
 ninja -C build-asan
+# (Check's time limit of each unit test case stretched as meson's is.)
 ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
 LSAN_OPTIONS=suppressions="$PWD/tests/lsan.supp" \
 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+CK_TIMEOUT_MULTIPLIER=3 \
 	meson test -C build-asan --print-errorlogs --timeout-multiplier 3

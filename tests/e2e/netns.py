@@ -43,10 +43,8 @@ _ENV_OUTER = 'TRAWL_E2E_OUTER_NETNS'
 STATES = ('open', 'closed', 'filtered', 'unreachable')
 
 # TRAWL_WRAPPER (e.g. valgrind; see trawlwrap.py): trawl_path() then gives a
-# script that runs trawl under it.  SLOW scales waits that give trawl a
-# moment to get going.
+# script that runs trawl under it.
 WRAPPED = trawlwrap.WRAPPED
-SLOW = trawlwrap.SLOW
 # For a trawl run where LeakSanitizer cannot work (under ptrace, set-uid):
 # the ASan build's leak check off, everything else as it is.
 NO_LSAN_ENV = dict(os.environ, ASAN_OPTIONS=(
@@ -199,6 +197,83 @@ def set_local_port_range(lo, hi):
         got = tuple(int(x) for x in f.read().split())
     if got != (lo, hi):
         hard_error('ip_local_port_range is %r, wanted %r' % (got, (lo, hi)))
+
+
+# --- waiting for a sign, never for a time ---------------------------------
+#
+# A test that acts on a running trawl (a signal, a lowered limit, a blockade
+# lifted) waits until it can see that trawl got where the act means
+# something: its descriptors, a line it printed, a counter of this
+# namespace.  A fixed delay is wrong some day -- on a busy machine, or
+# under valgrind, where trawl takes a second to reach main().
+
+_POLL = 0.002
+
+
+def poll_until(cond, p=None, timeout=60):
+    """Check cond() every few milliseconds: True once it holds; False
+    when the process p (a subprocess.Popen) ended first, or when timeout
+    seconds went by without it."""
+    deadline = time.monotonic() + timeout
+    while not cond():
+        if p is not None and p.poll() is not None:
+            return False
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(_POLL)
+    return True
+
+
+def fd_links(pid):
+    """What the descriptors of process pid point to; [] once it is gone."""
+    try:
+        names = os.listdir('/proc/%d/fd' % pid)
+    except OSError:
+        return []
+    out = []
+    for name in names:
+        try:
+            out.append(os.readlink('/proc/%d/fd/%s' % (pid, name)))
+        except OSError:
+            pass
+    return out
+
+
+def wait_ready(p, timeout=60):
+    """Wait until trawl, started as p (a subprocess.Popen), takes SIGINT
+    and SIGTERM as a request to stop: True.  False when it ended first
+    (p.returncode says how), or was not ready after timeout seconds.
+
+    The sign: trawl's main() installs its signal handlers before anything
+    creates an epoll instance (the scan's reactor, or the resolver's before
+    it), so an anon_inode:[eventpoll] among its descriptors means they are
+    in place.  /proc/PID/status cannot tell: under valgrind, SigCgt shows
+    valgrind's own handlers from the first instruction.  Under
+    TRAWL_WRAPPER the pid is still trawl's (the wrapper script, valgrind
+    and setpriv exec), and the test, as root, reads the descriptors of a
+    trawl that runs as nobody."""
+    return poll_until(
+        lambda: 'anon_inode:[eventpoll]' in fd_links(p.pid), p, timeout)
+
+
+def active_opens():
+    """TCP connections begun in this namespace so far (ActiveOpens of
+    /proc/net/snmp): one per SYN that a connect() sent, retransmissions
+    not counted.  With no other client at work in the namespace, its
+    growth over a run is the number of probes trawl has started."""
+    with open('/proc/net/snmp') as f:
+        lines = f.read().splitlines()
+    for keys, vals in zip(lines[::2], lines[1::2]):
+        if keys.startswith('Tcp:'):
+            return dict(zip(keys.split()[1:],
+                            map(int, vals.split()[1:])))['ActiveOpens']
+    hard_error('no Tcp ActiveOpens in /proc/net/snmp')
+
+
+def wait_probes(p, n, base, timeout=300):
+    """Wait until trawl (p) has started n probes since active_opens() was
+    base: True; False when it ended first (or after timeout seconds)."""
+    return poll_until(lambda: active_opens() - base >= n, p, timeout)
 
 
 # --- nft: pairs that are silently dropped ----------------------------------

@@ -23,16 +23,9 @@ import time
 import netns
 import trawlwrap
 from netns import HARD_ERROR, SKIP, STATES, hard_error, log, skip  # noqa: F401,E501
+from netns import active_opens, wait_probes, wait_ready  # noqa: F401
 
 _in_private_netns = False
-
-# Under TRAWL_WRAPPER (valgrind) trawl needs about this long to start up
-# before it can take a signal as an interruption (its handlers are not set
-# yet).  The tests that interrupt a --rate-limited scan also divide the
-# rate by RATE_DIV there: the start-up time varies, and at full rate a
-# slow start would leave too little of the scan for the later interrupts.
-STARTUP = 0.5 if trawlwrap.WRAPPED else 0.0
-RATE_DIV = 4 if trawlwrap.WRAPPED else 1
 
 
 class Fail(Exception):

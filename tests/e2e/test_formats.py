@@ -611,13 +611,18 @@ for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
     os.mkdir(sub)
     xpath = os.path.join(sub, 'stopped.xml')
     gpath = os.path.join(sub, 'stopped.grep')
-    # 65535 probes at 5000/s: thirteen seconds, stopped after one.
+    # 65535 probes at 5000/s: thirteen seconds at least, stopped once its
+    # handlers are in place and 500 probes have gone out (whose results
+    # the document must hold): twelve seconds before its end, however
+    # slowly trawl runs.
     argv = [trawl, '--states', 'all', '--rate', '5000', '-p', '1-65535',
             '-o', 'xml:' + xpath, '-o', 'grep:' + gpath, '127.0.0.1']
     netns.log('+ ' + ' '.join(argv))
+    base = netns.active_opens()
     p = subprocess.Popen(argv, cwd=sub, stdout=subprocess.PIPE,
                          stderr=subprocess.PIPE)
-    time.sleep(1.0)
+    if netns.wait_ready(p):
+        netns.wait_probes(p, 500, base)
     still = p.poll() is None
     p.send_signal(sig)
     try:

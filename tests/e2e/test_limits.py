@@ -17,9 +17,10 @@ exactly every time.
     loopback -- the kernel shares a local port among connections to
     different destinations, so test_pressure.py (c) never meets
     EADDRNOTAVAIL -- hence the blockade.
-    (a) Lifted after 1.5 s: trawl sent no SYN while it lasted, waited it
-        out, and reports all 3000 listening ports open, none closed or
-        unreachable.
+    (a) Lifted once trawl has said twice (--stats-every 1) that it is
+        scanning and has no probe done: it sent no SYN while the blockade
+        lasted, waited it out, and reports all 3000 listening ports open,
+        none closed or unreachable.
     (b) Never lifted: trawl gives up after three timeouts and at least
         10 s, exit 1, saying why, with the rest saved; --resume after the
         blockade completes the scan exactly.
@@ -42,6 +43,7 @@ import os
 import random
 import re
 import resource
+import select
 import shutil
 import socket
 import subprocess
@@ -341,12 +343,15 @@ if shutil.which('strace') and not netns.WRAPPED:
         STRACE = os.path.join(tmp, 'strace')
 
 nft_syn_counter()
-BLOCK = 1.5 * netns.SLOW
-argv = [trawl, '-f', 'ndjson', '--states', 'all', '-t', '300', '-p',
-        '20000-22999', '127.0.0.1']
+# The blockade lasts until trawl has printed two progress lines, each
+# saying that no probe is done: it has then been scanning for two seconds
+# of its own clock, trying for a local port, far from the 10 s after which
+# it gives up ((2b)).
+argv = [trawl, '-f', 'ndjson', '--states', 'all', '-t', '300',
+        '--stats-every', '1', '-p', '20000-22999', '127.0.0.1']
 socks = blockade()
 netns.log('(2a) every ephemeral port bound (reference connect: '
-          'EADDRNOTAVAIL); lifted after %.1f s' % BLOCK)
+          'EADDRNOTAVAIL); lifted after two progress lines')
 netns.log('+ ' + ' '.join(argv))
 t0 = time.monotonic()
 pre = ['strace', '-f', '-qq', '-e', 'trace=connect', '-e', 'status=failed',
@@ -354,16 +359,29 @@ pre = ['strace', '-f', '-qq', '-e', 'trace=connect', '-e', 'status=failed',
 p = subprocess.Popen(pre + argv, stdout=subprocess.PIPE,
                      stderr=subprocess.PIPE, text=True,
                      env=netns.NO_LSAN_ENV if STRACE else None)
-time.sleep(BLOCK)
+err_lines, out_parts = [], []
+readers = [threading.Thread(target=lambda: err_lines.extend(p.stderr)),
+           threading.Thread(target=lambda: out_parts.append(p.stdout.read()))]
+for t in readers:
+    t.start()
+IDLE = 'trawl: progress: 0/3000 probes '
+netns.poll_until(lambda: sum(l.startswith(IDLE) for l in err_lines) >= 2,
+                 p)
 running = p.poll() is None
 n_syn = syns()
 lift(socks)
+netns.log('  blockade lifted after %.2f s; trawl said: %s'
+          % (time.monotonic() - t0, ' | '.join(l.rstrip() for l in
+                                                 err_lines)))
 try:
-    out, err = p.communicate(timeout=90)
+    p.wait(timeout=90)
 except subprocess.TimeoutExpired:
     p.kill()
-    out, err = p.communicate()
+    p.wait()
     ck.check(False, 'trawl did not finish after the blockade was lifted')
+for t in readers:
+    t.join()
+out, err = ''.join(out_parts), ''.join(err_lines)
 el = time.monotonic() - t0
 netns.log('  exit %r in %.2f s, stderr: %s' % (p.returncode, el,
                                                err.strip()[-600:]))
@@ -374,7 +392,7 @@ ck.check(n_syn == 0, '%d SYNs left during the blockade: the harness did '
 r = netns.Run(argv, p.returncode, out, err, el)
 ck.check(r.rc == 0, 'exit %r, want 0: %s (blockade lifted)' % (r.rc, r.cmd))
 netns.compare(ck, netns.parse_ndjson(ck, r), truth2,
-              what='no local port for %.1f s' % BLOCK)
+              what='no local port for two progress lines')
 netns.check_summary(ck, r, truth2.counts(), only_line=False)
 if STRACE:
     with open(STRACE) as f:
@@ -436,16 +454,26 @@ held = []
 
 
 def fill():
-    """Connect to the overflowing listener until a connect() times out:
-    its accept queue is then full."""
+    """Connect to the overflowing listener until a connect()'s SYN is
+    dropped there (ListenOverflows counts it) instead of answered: its
+    accept queue is then full.  That connect() is given up before its SYN
+    is sent again, so no later drop of it can be counted in a scan."""
     while True:
+        before = listen_overflows()
         c = socket.socket()
-        c.settimeout(0.3)
-        try:
-            c.connect(('127.0.0.1', OVER))
-        except socket.timeout:
+        c.setblocking(False)
+        c.connect_ex(('127.0.0.1', OVER))
+        w = select.poll()
+        w.register(c, select.POLLOUT)
+        netns.poll_until(lambda: w.poll(0) or listen_overflows() > before,
+                         timeout=30)
+        if listen_overflows() > before:
             c.close()
             break
+        if not w.poll(0) or c.getsockopt(socket.SOL_SOCKET,
+                                         socket.SO_ERROR) != 0:
+            netns.hard_error('a connect() to the listen(1) queue was neither'
+                             ' answered nor dropped there')
         held.append(c)
         if len(held) > 16:
             netns.hard_error('listen(1) queue never filled')
@@ -467,7 +495,6 @@ def drain_all():
 fill()
 netns.log('(3) 127.0.0.1:%d: listen(1), queue full (%d connections), never '
           'accepted' % (OVER, len(held)))
-time.sleep(0.2)
 
 
 def scan3(retries, timeout, drain_after=None):
@@ -512,7 +539,6 @@ def scan3(retries, timeout, drain_after=None):
              % (OVER, mine))
     drain_all()
     fill()
-    time.sleep(0.1)
     return (mine[0] if mine else {}), dropped
 
 

@@ -21,7 +21,6 @@ import os
 import random
 import shutil
 import signal
-import subprocess
 import sys
 import tempfile
 import time
@@ -193,33 +192,35 @@ def test_resume(c):
     rng = random.Random(c.rng.random())
     out, state = 'resume.ndjson', 'sweep.resume'
     outp, statep = path(c, out), path(c, state)
-    # 153600 probes at 20000/s: about 7.7 s of scanning in all; the
-    # interrupts below take at most 6 x 0.9 s of it.
+    # 153600 probes at 20000/s: about 7.7 s of scanning in all.  Each run
+    # is signalled after a random number of probes, 3000 to 15000 of
+    # them (counted as the namespace's TCP ActiveOpens): at most 90000 in
+    # six runs, so that at the signal every run still has over 60000
+    # probes, three seconds at the capped rate, before it ends, however
+    # slowly trawl starts or runs.
     args = BASE + ['-o', out, '--resume', state, '-c', '200',
-                   '--rate', 20000 // U.RATE_DIV]
+                   '--rate', 20000]
     total = len(c.truth)
     sigs = [signal.SIGINT] * 6
     sigs[rng.randrange(1, 6)] = signal.SIGTERM
     c.lis.reset()
     interrupts = 0
     for k, sig in enumerate(sigs):
-        delay = rng.uniform(0.3, 0.9) + U.STARTUP
+        after = rng.randrange(3000, 15001)
+        base = U.active_opens()
         p = U.start_trawl(c.binary, args, cwd=c.tmp)
-        try:
-            p.wait(delay)
-            finished = True
-        except subprocess.TimeoutExpired:
-            finished = False
+        finished = not (U.wait_ready(p) and U.wait_probes(p, after, base))
+        if not finished:
             U.send_signal(p, sig)
         res = U.finish_trawl(p, 60)
         if finished:
-            raise Fail('run %d finished before the %s at %.2f s: the test '
-                       'needs a slower scan\n%s'
-                       % (k + 1, U.SIGNAMES[sig], delay, res.describe()))
+            raise Fail('run %d finished before the %s after %d probes: the '
+                       'test needs a slower scan\n%s'
+                       % (k + 1, U.SIGNAMES[sig], after, res.describe()))
         interrupts += 1
         want = 128 + sig
-        U.expect_rc(res, want, 'run %d, %s after %.2f s'
-                    % (k + 1, U.SIGNAMES[sig], delay))
+        U.expect_rc(res, want, 'run %d, %s after %d probes'
+                    % (k + 1, U.SIGNAMES[sig], after))
         check(os.path.exists(statep), 'run %d: interrupted but %s was not '
               'written' % (k + 1, state))
         # Saved atomically: nothing left beside it, and the mode the
@@ -250,9 +251,9 @@ def test_resume(c):
               % (k + 1, n, len(done), total))
         check((file_state(outp), file_state(statep)) == before,
               '--dry-run --resume changed the output or the resume file')
-        log('  run %d: %s after %.2f s -> exit %d, %d/%d records so far, '
-            'dry-run says %d left' % (k + 1, U.SIGNAMES[sig], delay, res.rc,
-                                      len(done), total, n))
+        log('  run %d: %s after %d probes -> exit %d, %d/%d records so '
+            'far, dry-run says %d left' % (k + 1, U.SIGNAMES[sig], after,
+                                           res.rc, len(done), total, n))
         if k == 1:
             # A different scan must be refused, leaving everything as is.
             assert args[:3] == ['-p', PSPEC, NET]
@@ -292,15 +293,16 @@ def test_resume(c):
     # Without --resume the rest goes to ./trawl.resume; --resume continues.
     sub = os.path.join(c.tmp, 'default-resume')
     os.mkdir(sub)
+    # 25600 probes at 10000/s, signalled after 2000: two seconds early.
     args2 = ['-p', '1-100', '127.0.0.0/24', '--states', 'all', '-f', 'ndjson',
-             '-o', 'o.ndjson', '--rate', 10000 // U.RATE_DIV]
+             '-o', 'o.ndjson', '--rate', 10000]
     truth2 = U.space(HOSTS[:256], range(1, 101), c.open4)
+    base = U.active_opens()
     p = U.start_trawl(c.binary, args2, cwd=sub)
-    try:
-        p.wait(0.5 + U.STARTUP)
-        raise Fail('scan of 25600 probes at 10000/s finished within 0.5 s')
-    except subprocess.TimeoutExpired:
-        U.send_signal(p, signal.SIGINT)
+    if not (U.wait_ready(p) and U.wait_probes(p, 2000, base)):
+        raise Fail('scan of 25600 probes at 10000/s finished before 2000 '
+                   'had started\n%s' % U.finish_trawl(p, 60).describe())
+    U.send_signal(p, signal.SIGINT)
     res = U.finish_trawl(p, 60)
     U.expect_rc(res, 130, 'SIGINT without --resume')
     check(os.path.exists(os.path.join(sub, 'trawl.resume')),

@@ -93,20 +93,23 @@ def test_resume(binary, tmp, truth, lis, rng):
     args = ['-p', '1-200', NET, '-t', '300', '--retries', '0', '--states',
             'all', '-f', 'ndjson', '-o', out, '--resume', state, '-c', '300']
     lis.reset()
+    # 102400 probes at 15000/s.  Each run is signalled after a random
+    # number of probes, 3000 to 12000 of them (the namespace's TCP
+    # ActiveOpens): at most 60000 in five runs, so that every run still
+    # has 40000 probes, more than two seconds at the capped rate, to go.
     for k, n in enumerate((3, 1, 4, 2, 5)):
-        delay = rng.uniform(0.3, 0.8) + U.STARTUP
-        p = U.start_trawl(binary, args + ['-T', n, '--rate',
-                                            15000 // U.RATE_DIV],
+        after = rng.randrange(3000, 12001)
+        base = U.active_opens()
+        p = U.start_trawl(binary, args + ['-T', n, '--rate', 15000],
                           cwd=tmp)
-        try:
-            p.wait(delay)
-            raise Fail('run %d finished within %.2f s: the test needs a '
-                       'slower scan' % (k + 1, delay))
-        except subprocess.TimeoutExpired:
-            U.send_signal(p, signal.SIGINT)
+        if not (U.wait_ready(p) and U.wait_probes(p, after, base)):
+            raise Fail('run %d finished before %d probes had started: the '
+                       'test needs a slower scan\n%s'
+                       % (k + 1, after, U.finish_trawl(p, 60).describe()))
+        U.send_signal(p, signal.SIGINT)
         res = U.finish_trawl(p, 60)
-        U.expect_rc(res, 130, 'run %d (-T %d), SIGINT after %.2f s'
-                    % (k + 1, n, delay))
+        U.expect_rc(res, 130, 'run %d (-T %d), SIGINT after %d probes'
+                    % (k + 1, n, after))
         check(os.path.exists(state), 'run %d: no resume file' % (k + 1))
         done = U.read_ndjson(out, 'after run %d' % (k + 1))
         left, _, _, _, resumed = U.parse_dry(U.run_trawl(
@@ -114,8 +117,8 @@ def test_resume(binary, tmp, truth, lis, rng):
         check(resumed and left == len(truth) - len(done),
               'after run %d (-T %d): %d reported, dry run says %d left of %d'
               % (k + 1, n, len(done), left, len(truth)))
-        log('  run %d: -T %d, SIGINT after %.2f s: %d of %d done'
-            % (k + 1, n, delay, len(done), len(truth)))
+        log('  run %d: -T %d, SIGINT after %d probes: %d of %d done'
+            % (k + 1, n, after, len(done), len(truth)))
     res = U.run_trawl(binary, args + ['-T', 2], cwd=tmp)
     U.expect_rc(res, 0, 'last run')
     check(not os.path.exists(state), 'resume file left after the end')

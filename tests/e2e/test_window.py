@@ -7,10 +7,11 @@ new socket to a source port of its own, kept while the socket is reused.
 
 (a) A sequential sweep of the refused ports of 127.0.0.1-4, then of 600 ports
     of 127.0.0.9 whose SYNs are dropped.  While the refused ports are swept
-    trawl holds few sockets (the median of samples of its descriptors is far
-    below -c 1024); at the dropped ports it must have all of -c in flight:
-    600 distinct ports get a SYN long before the first timeout (60 s), as
-    counted by an nft set.  With -T 1 and -T 2.
+    trawl holds few sockets (the median of samples of its descriptors, from
+    the moment it is ready to its first SYN to a dropped port, is far below
+    -c 600); at the dropped ports it must have all of -c in flight: 600
+    distinct ports get a SYN before the first of them can time out (60 s
+    after the first SYN), as counted by an nft set.  With -T 1 and -T 2.
 (b) -c 1: every probe of a refused sweep leaves from one source port, for
     IPv4 and for IPv6: the socket kept its port from probe to probe.  With
     both families at once, most probes find a socket of their own family.
@@ -99,18 +100,26 @@ def window(threads):
     p = subprocess.Popen(argv, stdout=subprocess.DEVNULL,
                          stderr=subprocess.PIPE, text=True)
     samples, seen = [], set()
-    deadline = time.monotonic() + 30 * netns.SLOW
-    while time.monotonic() < deadline:
+    # Its sockets over the refused ports, from the moment it is ready until
+    # its first SYN to a dropped port; none had gone out at before_first.
+    netns.wait_ready(p)
+    before_first = time.monotonic()
+    while p.poll() is None:
+        t = time.monotonic()
         seen = elements('dports')
         if seen:
             break
+        before_first = t
         n = sockets(p.pid)
-        if n is None:
-            break
-        samples.append(n)
+        if n is not None:
+            samples.append(n)
         time.sleep(0.005)
-    while time.monotonic() < deadline and len(seen) < len(DROPPED):
-        time.sleep(0.1)
+    # Then every dropped port, before the first of them can have timed out
+    # (with a second to spare): else the window never held them all.
+    deadline = before_first + 59
+    while p.poll() is None and len(seen) < len(DROPPED) and \
+            time.monotonic() < deadline:
+        time.sleep(0.05)
         seen = elements('dports')
     running = p.poll() is None
     # SIGINT would let the probes in flight run out their 60 s.

@@ -16,8 +16,9 @@ error in one (a memory error, or a leak of a kind that counts as an error)
 makes the test fail, even one in a run whose exit status the test did not
 look at, or that died of a signal.
 
-TRAWL_E2E_SLOW (default 4 under a wrapper, else 1) scales the waits of the
-tests that give trawl a moment to get going before they act.
+A wrapper makes trawl slow to start (valgrind: a second or more before
+main()), so no test acts on a running trawl after a fixed delay; it waits
+for a sign (netns.wait_ready() and the helpers beside it).
 """
 
 import atexit
@@ -37,7 +38,6 @@ def argv():
 
 
 WRAPPED = bool(argv())
-SLOW = float(os.environ.get('TRAWL_E2E_SLOW') or (4 if WRAPPED else 1))
 
 _dir = None
 _logdir = None

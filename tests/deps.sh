@@ -1,0 +1,28 @@
+#!/bin/sh
+# Install every Debian package that building trawl and running its whole
+# test suite need (Debian 12; run as root):
+#
+#   sh tests/deps.sh && sh tests/run-all.sh
+#
+# build: compiler, meson, ninja, pkg-config, c-ares, libcurl, json-c;
+# unit tests: check; end-to-end tests: python3, private network namespaces
+# (iproute2, util-linux's unshare and setpriv), nft drops and counters,
+# /etc/services (netbase), dnsmasq, nmap's DTD and ndiff, xmllint; the
+# man page: mandoc; operations: systemd-analyze, bash and zsh completion;
+# memcheck: valgrind; fuzzing (tests/fuzz-run.sh): clang and libFuzzer.
+# .ci/run installs through this script too: the list lives here only.
+set -eu
+
+if [ "$(id -u)" -ne 0 ]; then
+	echo "$0: run as root (apt-get install)" >&2
+	exit 1
+fi
+
+export DEBIAN_FRONTEND=noninteractive
+apt-get update
+apt-get install -y --no-install-recommends \
+	build-essential meson ninja-build pkg-config check python3 \
+	netbase nftables iproute2 mandoc util-linux \
+	libc-ares-dev libcurl4-openssl-dev libjson-c-dev dnsmasq-base \
+	nmap ndiff libxml2-utils systemd zsh bash-completion \
+	clang libclang-rt-14-dev valgrind
