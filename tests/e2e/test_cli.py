@@ -140,29 +140,13 @@ ck.check((r.rc, r.out, r.err) == (0, '1 probes (1 hosts x 1 ports)\n', ''),
 
 # --- a resume file whose ranges run past the scan: refused, not a crash ---
 
-def epoll_ready(p, timeout=60):
-    """trawl has its signal handlers once it has an epoll instance."""
-    deadline = time.monotonic() + timeout
-    fddir = '/proc/%d/fd' % p.pid
-    while time.monotonic() < deadline and p.poll() is None:
-        try:
-            links = [os.readlink(os.path.join(fddir, f))
-                     for f in os.listdir(fddir)]
-        except OSError:
-            links = []
-        if 'anon_inode:[eventpoll]' in links:
-            return True
-        time.sleep(0.01)
-    return False
-
-
 netns.nft_drop({('127.0.2.%d' % i, port) for i in range(16)
                 for port in range(5000, 5101)})
 res = os.path.join(tmp, 'edit.resume')
 RSCAN = ['-q', '-p', '1-6000', '-t', '500', '-c', '50', '127.0.2.0/28']
 p = subprocess.Popen([trawl, *RSCAN, '--resume', res],
                      stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-ck.check(epoll_ready(p), 'trawl ended before it was stopped')
+ck.check(netns.wait_ready(p), 'trawl ended before it was stopped')
 p.send_signal(signal.SIGINT)
 ck.check(p.wait(60) == 130 and os.path.exists(res),
          'SIGINT: exit %r, resume file %s' % (p.returncode,

@@ -268,7 +268,6 @@ netns.enter_namespace()
 TRAWL = netns.trawl_path()
 REAL_TRAWL = netns.real_trawl_path()
 ck = netns.Checker('e2e-examples')
-SLOW = netns.SLOW
 T0 = time.monotonic()
 
 for argv in (['ip', 'route', 'add', 'local', '192.0.2.0/24', 'dev', 'lo'],
@@ -563,27 +562,6 @@ def is_simple(text):
     return not any(t and set(t) <= set('();<>|&') for t in toks)
 
 
-def _wait_ready(p, timeout):
-    """Until p's process holds an epoll instance: trawl installs its
-    signal handlers before it creates its first one.  False if it ended
-    or the time ran out.  (A stand-in for netns.wait_ready(p).)"""
-    fd_dir = '/proc/%d/fd' % p.pid
-    deadline = time.monotonic() + timeout
-    while p.poll() is None and time.monotonic() < deadline:
-        try:
-            for fd in os.listdir(fd_dir):
-                try:
-                    if os.readlink(os.path.join(fd_dir, fd)) == \
-                            'anon_inode:[eventpoll]':
-                        return True
-                except OSError:
-                    pass
-        except OSError:
-            pass
-        time.sleep(0.002)
-    return False
-
-
 def _wait_sending(p, before, timeout):
     """Until a SYN left after before: the scan itself has begun (names it
     had to resolve first are resolved)."""
@@ -666,7 +644,7 @@ class Ctx:
                 cwd or self.cwd, script]
         netns.log('+ %s%s' % (text, '' if sig is None else
                               '   (then %s)' % signal.Signals(sig).name))
-        timeout = timeout or 240 * SLOW
+        timeout = timeout or 900
         before = syns()
         t0 = time.monotonic()
         with open(base + '.out', 'w+b') as out, \
@@ -676,8 +654,8 @@ class Ctx:
                                  env=dict(ENV, **(env or {})))
             signalled = None
             if sig is not None:
-                ready = _wait_ready(p, 60 * SLOW) and \
-                    _wait_sending(p, before, 60 * SLOW)
+                ready = netns.wait_ready(p, 300) and \
+                    _wait_sending(p, before, 300)
                 if ready:
                     p.send_signal(sig)
                     signalled = sig
