@@ -1189,6 +1189,12 @@ engine_counters(const struct engine *e)
 	return &e->counters;
 }
 
+void
+engine_pace(const struct engine *e, struct pace_stats *st)
+{
+	pace_stats(&e->pace, st);
+}
+
 size_t
 engine_pending(const struct engine *e, uint64_t *pos, size_t max)
 {

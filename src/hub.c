@@ -39,6 +39,7 @@ struct hub_worker {
 	struct iter iter;
 	struct iter_range slice;	/* what iter walks */
 	uint64_t done_below;		/* last report; under the lock */
+	struct pace_stats pace;		/* what its path did; the lock */
 	pthread_t thread;
 	bool started;
 	int rc;
@@ -132,6 +133,8 @@ hub_deliver(void *ctx, const struct scan_event *ev, size_t n,
 
 	pthread_mutex_lock(&h->lock);
 	w->done_below = done_below;
+	/* Its own thread: the engine's pace may be read. */
+	engine_pace(w->engine, &w->pace);
 	rc = h->sink.deliver(h->sink.ctx, ev, n, hub_done_below(h));
 	pthread_mutex_unlock(&h->lock);
 	if (rc != 0)
@@ -266,6 +269,9 @@ worker_main(void *arg)
 	struct hub_worker *w = arg;
 
 	w->rc = engine_run(w->engine);
+	pthread_mutex_lock(&w->hub->lock);
+	engine_pace(w->engine, &w->pace);
+	pthread_mutex_unlock(&w->hub->lock);
 	if (w->rc != 0)
 		hub_stop(w->hub);
 	return NULL;
@@ -363,6 +369,14 @@ void
 hub_close(struct hub *h)
 {
 	h->growing = false;
+}
+
+void
+hub_pace(const struct hub *h, struct pace_stats *sum)
+{
+	memset(sum, 0, sizeof(*sum));
+	for (unsigned i = 0; i < h->nworkers; i++)
+		pace_stats_add(sum, &h->workers[i].pace);
 }
 
 int

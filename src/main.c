@@ -26,6 +26,7 @@
 #include "trawl/nameprep.h"
 #include "trawl/names.h"
 #include "trawl/outfiles.h"
+#include "trawl/pace.h"
 #include "trawl/progress.h"
 #include "trawl/reactor.h"
 #include "trawl/space.h"
@@ -131,6 +132,7 @@ fit_limit(const struct runconf *rc, bool live_names, unsigned *concurrency,
 struct relay {
 	struct collect *col;
 	struct progress *progress;
+	struct hub *hub;		/* what the path did, for progress */
 	uint64_t done, open;
 };
 
@@ -139,13 +141,17 @@ relay_deliver(void *ctx, const struct scan_event *ev, size_t n,
     uint64_t done_below)
 {
 	struct relay *r = ctx;
+	struct pace_stats ps;
 	int rc;
 
 	for (size_t i = 0; i < n; i++)
 		r->open += ev[i].state == STATE_OPEN;
 	r->done += n;
 	rc = collect_deliver(r->col, ev, n, done_below);
-	progress_update(r->progress, r->done, r->open);
+	if (r->progress != NULL) {
+		hub_pace(r->hub, &ps);
+		progress_update(r->progress, r->done, r->open, &ps);
+	}
 	return rc;
 }
 
@@ -165,12 +171,13 @@ seconds_since(uint64_t start)
 
 static void
 summary(const struct out_stats *st, const struct nameprep *np,
-    const struct namefeed_stats *live, bool discovering)
+    const struct namefeed_stats *live, bool discovering,
+    const struct pace_stats *path)
 {
 	const struct namefeed_stats *pre = nameprep_stats(np);
 	size_t resolved = pre->resolved + live->resolved;
 	size_t unresolved = pre->unresolved + live->unresolved;
-	char names[160] = "";
+	char names[160] = "", lost[200];
 
 	if (discovering)
 		snprintf(names, sizeof(names), "; names: %zu discovered, %zu "
@@ -179,8 +186,10 @@ summary(const struct out_stats *st, const struct nameprep *np,
 	else if (resolved + unresolved > 0)
 		snprintf(names, sizeof(names), "; names: %zu resolved, %zu "
 		    "unresolved", resolved, unresolved);
+	/* What the path lost: why the scan took the time it did. */
+	pace_describe(path, false, lost, sizeof(lost));
 	log_info("%llu probes, %llu open, %llu closed, %llu filtered, "
-	    "%llu unreachable in %.2f s (%.0f probes/s)%s%s%s%s",
+	    "%llu unreachable in %.2f s (%.0f probes/s)%s%s%s%s%s%s",
 	    (unsigned long long)st->probes,
 	    (unsigned long long)st->count[STATE_OPEN],
 	    (unsigned long long)st->count[STATE_CLOSED],
@@ -188,7 +197,8 @@ summary(const struct out_stats *st, const struct nameprep *np,
 	    (unsigned long long)st->count[STATE_UNREACHABLE],
 	    st->elapsed_s,
 	    st->elapsed_s > 0 ? (double)st->probes / st->elapsed_s : 0.0,
-	    names, st->interrupted ? ", interrupted" : "",
+	    names, lost[0] != '\0' ? "; " : "", lost,
+	    st->interrupted ? ", interrupted" : "",
 	    st->failed != NULL ? ", stopped: " : "",
 	    st->failed != NULL ? st->failed : "");
 }
@@ -290,6 +300,7 @@ scan_open(struct scanrun *sr, unsigned concurrency, unsigned threads)
 		log_error("cannot start the scan: %s", strerror(errno));
 		return EXIT_FAILED;
 	}
+	sr->relay.hub = sr->hub;
 	return sr->live ? feed_start(sr) : 0;
 }
 
@@ -330,6 +341,7 @@ scan_close(struct scanrun *sr, int hrc, uint64_t start)
 	const struct runconf *rc = sr->rc;
 	struct namefeed_stats fs = { 0 };
 	struct out_stats st = { 0 };
+	struct pace_stats path;
 	int status = EXIT_DONE, err;
 	bool out_failed;
 
@@ -373,8 +385,9 @@ scan_close(struct scanrun *sr, int hrc, uint64_t start)
 		    "start a scan thread", strerror(hub_fatal_errno(sr->hub)));
 		status = EXIT_FAILED;
 	}
+	hub_pace(sr->hub, &path);
 	if (!rc->quiet)
-		summary(&st, sr->np, &fs, rc->names.ndomains > 0);
+		summary(&st, sr->np, &fs, rc->names.ndomains > 0, &path);
 	if ((st.interrupted || hrc != 0) && sr->live) {
 		/*
 		 * Where names landed in the order depends on when they

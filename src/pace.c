@@ -19,15 +19,26 @@
  * allows.  The engine's window (engine.c) and -c still bound the sockets
  * in flight; the pace only ever adds a limit.
  *
- *   - The path's pace starts unlimited (or at --rate).  A loss spread over
- *     the hosts lowers it to half of what was sent in the last epoch (a
- *     round-trip-timeout's worth of time), once an epoch: multiplicative
- *     decrease, as TCP's AIMD, so that a bottleneck's queue drains.  An
- *     epoch without loss and without a standing queue raises it by a
- *     quarter: a probe for more, as slow as the path's clock allows.  While
- *     the queue stands, it stays.
- *   - A host that loses far more than the path (a firewall that limits
- *     each address's SYNs) gets a gap of its own between its attempts,
+ *   - The path's pace starts unlimited (or at --rate).  Time is cut in
+ *     epochs of two round-trip timeouts.  Each epoch's attempts are
+ *     judged once their losses had time to show (their timeouts passed,
+ *     and their retries were answered): losses and answers counted
+ *     against the epoch they were sent in.  An epoch that lost more than
+ *     LOSS_CONGESTED of its answered attempts, and more than chance allows
+ *     at the path's loss floor (what it loses at any pace, learned from
+ *     the epochs under the line), lowers the pace below what the path
+ *     delivered of late: multiplicative decrease, as TCP's, so that a
+ *     bottleneck's queue drains.  Paced, the pace follows what the path
+ *     delivers, the best of the last epochs, with a gain cycle as BBR's
+ *     (a quarter above to find more room, a quarter under to drain what
+ *     that queued, a tenth under while a queue stands), and comes back a
+ *     quarter an epoch while nothing is lost, up to the most delivered
+ *     of late.  A loss that does not fall when the pace was lowered is
+ *     the link's (random loss), for retries to cover: it slows nothing.
+ *   - A host that loses far more than the path, more than chance can
+ *     explain (a firewall that limits each address's SYNs; a lossy link
+ *     spreads its losses over all hosts), gets a gap of its own between
+ *     its attempts,
  *     doubled at each of its losses, up to a second, as nmap's scan delay:
  *     it is slowed alone, the other hosts keep the path's pace.
  *   - The timeout of an attempt follows the round trips, RFC 6298's srtt +
@@ -53,6 +64,7 @@
 #include <math.h>
 #include <pthread.h>
 #include <stdatomic.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -76,12 +88,18 @@
 #define QUEUE_NS (5 * MS)
 #define LOSS_CLEAN 0.01
 #define EPOCH_SAMPLES 20
+/* How often the epochs are looked at for one whose losses have shown. */
+#define JUDGE_EVERY_NS (5 * MS)
+/* Answers to a block of the loss floor. */
+#define FLOOR_SAMPLES 100
 /* A host's first gap, and its longest (nmap's for TCP). */
 #define GAP_FIRST_NS (5 * MS)
 #define GAP_MAX_NS (1000 * MS)
 /* A host losing more than this many times the path's rate: its own. */
 #define HOST_FACTOR 3.0
 #define HOST_SAMPLES 4
+/* ... and losing more than chance would make it, but for this share. */
+#define HOST_CHANCE 1e-3
 /* An open port missed at most once in this many probes. */
 #define MISS_ODDS 1e-7
 /* The least time a verdict is deferred (engine.c, struct deferred). */
@@ -275,7 +293,7 @@ pace_init(struct pace *p, const struct pace_config *cfg, uint64_t now)
 	p->cfg = *cfg;
 	p->rate = (double)cfg->rate_max;
 	p->retries = cfg->retries;
-	p->epoch_start = now;
+	p->epoch_start = p->ep[0].start = p->ep[0].ready = now;
 	p->lru_head = p->lru_tail = PACE_NIL;
 	if (p->cfg.hosts_kept < 64)
 		p->cfg.hosts_kept = 64;
@@ -454,101 +472,276 @@ epoch_len(const struct pace *p)
 }
 
 /*
- * The most an epoch of seen answers loses by chance, at the path's loss
- * rate so far: three standard deviations above it.  Random loss (a lossy
- * link) is noise for the retries; only a loss rate beyond it is the path
- * pushing back.
+ * The loss the path has whatever the pace: the lowest loss rate of the
+ * last PACE_FLOORS blocks of judged epochs (FLOOR_SAMPLES answers or more
+ * each).  A lossy link loses its share at any pace; a bottleneck or a
+ * rate limit loses less once paced, and its floor falls with it.
+ */
+static double
+floor_loss(const struct pace *p)
+{
+	double f = 1;
+
+	if (p->nfloor == 0)
+		return 0;
+	for (unsigned i = 0; i < PACE_FLOORS && i < p->nfloor; i++)
+		if (p->floor[i] < f)
+			f = p->floor[i];
+	return f;
+}
+
+static void
+floor_add(struct pace *p, uint64_t lost, uint64_t seen)
+{
+	p->blk_lost += lost;
+	p->blk_seen += seen;
+	if (p->blk_seen < FLOOR_SAMPLES)
+		return;
+	p->floor[p->nfloor++ % PACE_FLOORS] = (double)p->blk_lost /
+	    (double)p->blk_seen;
+	p->blk_lost = p->blk_seen = 0;
+}
+
+/*
+ * The most an epoch of seen answers loses by chance at the floor: three
+ * standard deviations above it.  Random loss (a lossy link) is noise for
+ * the retries; only a loss rate beyond it is the path pushing back.
  */
 static double
 noise(const struct pace *p, uint64_t seen)
 {
-	double rate = p->st.answered + p->path_lost > 0 ?
-	    (double)p->path_lost / (double)(p->st.answered + p->path_lost) : 0;
+	double rate = floor_loss(p);
 
 	return rate + 3 * sqrt(rate * (1 - rate) / (double)seen);
 }
 
+/* The epoch an attempt sent at t belongs to; NULL: older than all kept. */
+static struct pace_epoch *
+epoch_of(struct pace *p, uint64_t t)
+{
+	for (uint64_t i = 0; i < PACE_EPOCHS && i <= p->nep; i++) {
+		struct pace_epoch *e = &p->ep[(p->nep - i) % PACE_EPOCHS];
+
+		if (t >= e->start)
+			return e;
+	}
+	return NULL;
+}
+
 /*
- * At the end of each epoch, what the path lost in it decides: more than
- * LOSS_CONGESTED of the answered attempts, the pace halves (from what was
- * sent, when it was unlimited); a loss that low is the path's noise, for
- * retries to cover, not a queue to drain.  Almost nothing lost, the pace
- * rises a quarter, until it limits nothing.
+ * The newest epoch not yet judged whose losses had time to show: its
+ * attempts' timeouts passed margin ago.  Older ones not judged yet are
+ * passed over: stale.  NULL when none is ready.
+ */
+static struct pace_epoch *
+epoch_ready(struct pace *p, uint64_t now, uint64_t margin)
+{
+	struct pace_epoch *ready = NULL;
+
+	for (uint64_t i = 1; i < PACE_EPOCHS && i <= p->nep; i++) {
+		struct pace_epoch *e = &p->ep[(p->nep - i) % PACE_EPOCHS];
+
+		if (e->judged)
+			break;
+		if (ready == NULL && e->ready + margin <= now)
+			ready = e;
+		if (ready != NULL)
+			e->judged = true;
+	}
+	return ready;
+}
+
+/*
+ * A loss over the line: the pace drops below what gets through of late,
+ * so that the queue drains.  Of late, not in the last epoch alone: an
+ * epoch's deliveries are few when the window is full of attempts waiting
+ * for their timeouts, or when another engine's attempts fill the queue.
+ * And never under a quarter of what was sent when the losses were.
+ */
+static void
+slow_down(struct pace *p, const struct pace_epoch *j, uint64_t now)
+{
+	double sent = j->end > j->start ? (double)j->attempts * NS /
+	    (double)(j->end - j->start) : p->sent_rate;
+	double got = p->delivered > p->bw_best ? p->delivered : p->bw_best;
+	double to = got * 0.7 > sent / 4 ? got * 0.7 : sent / 4;
+
+	if (to < RATE_MIN)
+		to = RATE_MIN;
+	if (p->rate == 0 || to < p->rate)
+		p->rate = to;
+	for (size_t i = 0; i < NBW; i++)
+		p->bw[i] = 0;
+	p->bw[0] = p->rate;
+	p->epochs = 1;
+	p->paced = true;
+	p->slowed = now;
+	p->st.slowdowns++;
+	p->st.settled = (uint64_t)p->rate;
+}
+
+/*
+ * Each epoch is judged as soon as its losses have shown: its attempts'
+ * timeouts passed, and the retries of the lost ones had a round trip to
+ * be answered.  Losses are counted against the epoch the lost attempt was
+ * sent in, answers likewise: counted when they show up, they would be
+ * compared with another time's answers, and a pace that swings (a window
+ * full of attempts waiting for their timeouts, then free) would make a
+ * lossy link look congested.
+ *
+ * More than LOSS_CONGESTED of its answered attempts lost, and more than
+ * chance at the path's loss floor, the path is pushing back: slow down.
+ * A loss that low is the path's noise, for retries to cover, not a queue
+ * to drain.  Only an epoch with enough answers and enough fresh attempts
+ * is judged: near a scan's end, the retries of the few probes left are
+ * most of the attempts.  And only one sent at the pace in force.
+ */
+static void
+judge(struct pace *p, uint64_t now)
+{
+	struct pace_epoch *j;
+	uint64_t seen;
+	double loss;
+	bool over;
+
+	if (now < p->judge_at)
+		return;
+	p->judge_at = now + JUDGE_EVERY_NS;
+	j = epoch_ready(p, now, 2 * p->rtt.srtt + GRANULARITY_NS);
+	if (j == NULL || j->start < p->slowed)
+		return;
+	seen = j->lost + j->answered;
+	if (seen < EPOCH_SAMPLES || j->first < EPOCH_SAMPLES)
+		return;
+	loss = (double)j->lost / (double)seen;
+	over = loss > LOSS_CONGESTED && loss > noise(p, seen);
+	/*
+	 * Losing as much as when the pace was last lowered (no less than
+	 * chance allows), with no queue standing: lowering it did not help,
+	 * the loss is the link's, whatever the pace.  A queue's or a limit's
+	 * loss falls as the pace does.
+	 */
+	if (over && p->st.slowdowns > 0 && !pace_queueing(p) &&
+	    loss + 3 * sqrt(p->slowed_loss * (1 - p->slowed_loss) /
+	    (double)seen) >= p->slowed_loss)
+		over = false;
+	/*
+	 * The floor learns from epochs under the line; one over it would
+	 * teach it that an overflowing queue is normal.
+	 */
+	if (!over)
+		floor_add(p, j->lost, seen);
+	p->clean = !over;
+	if (over) {
+		p->slowed_loss = loss;
+		slow_down(p, j, now);
+	}
+}
+
+/*
+ * At the end of each epoch, the pace, when paced, follows what the path
+ * delivers: the best of the last NBW epochs, with one epoch in NBW a
+ * quarter above it (to find more room) and the next a quarter under (to
+ * drain the queue that made), as BBR cycles its gain.  A standing queue
+ * is drained: a tenth under.
  */
 static void
 epoch_tick(struct pace *p, uint64_t now)
 {
-	uint64_t len = now - p->epoch_start, seen, qdelay;
-	double loss, delivered;
+	uint64_t len = now - p->epoch_start, qdelay;
+	struct pace_epoch *e;
+	double delivered;
 
+	judge(p, now);
 	if (len < epoch_len(p))
 		return;
 	p->sent_rate = (double)p->epoch_attempts * NS / (double)len;
-	seen = p->epoch_lost + p->epoch_answered;
-	loss = seen > 0 ? (double)p->epoch_lost / (double)seen : 0;
-	delivered = (double)p->epoch_answered * NS / (double)len;
+	delivered = p->delivered = (double)p->epoch_answered * NS /
+	    (double)len;
+	/* The most delivered of late: forgotten by half in some 35 epochs. */
+	p->bw_best = delivered > 0.98 * p->bw_best ? delivered :
+	    0.98 * p->bw_best;
 	qdelay = p->epoch_answered > 0 ? p->epoch_rtt / p->epoch_answered -
 	    (p->epoch_rtt / p->epoch_answered > p->min_rtt ? p->min_rtt :
 	    p->epoch_rtt / p->epoch_answered) : 0;
-	/*
-	 * Only an epoch of mostly fresh attempts says what the path does
-	 * at this pace: near a scan's end, the retries of the few probes
-	 * left are most of the answers, and each comes with losses.
-	 */
-	if (seen >= EPOCH_SAMPLES && loss > LOSS_CONGESTED &&
-	    loss > noise(p, seen) && 2 * p->epoch_first >= p->epoch_attempts) {
-		/*
-		 * What got through is what the path can take: below it, so
-		 * that the queue drains.  (Nothing got through: half of what
-		 * was sent.)
-		 */
-		double to = delivered > 0 ? delivered * 0.7 : p->sent_rate / 2;
-
-		if (to < RATE_MIN)
-			to = RATE_MIN;
-		if (p->rate == 0 || to < p->rate)
-			p->rate = to;
-		for (size_t i = 0; i < NBW; i++)
-			p->bw[i] = 0;
-		p->bw[0] = p->rate;
-		p->epochs = 1;
-		p->paced = true;
-		p->slowed = now;
-		p->st.slowdowns++;
-	} else if (p->paced) {
-		/*
-		 * Paced: at what the path delivers, the best of the last
-		 * NBW epochs, with one epoch in NBW a quarter above it (to
-		 * find more room) and the next a quarter under (to drain the
-		 * queue that made), as BBR cycles its gain.  A standing queue
-		 * is drained: a tenth under.
-		 */
+	if (p->paced && p->slowed < p->epoch_start) {
 		double bw = 0, gain;
 
-		p->bw[p->epochs % NBW] = delivered;
+		for (size_t i = 0; i < NBW; i++)
+			if (p->bw[i] > bw)
+				bw = p->bw[i];
+		/*
+		 * An epoch that sent well under the pace (little work left,
+		 * or the window full) says nothing of the path's room, unless
+		 * it delivered more than ever.
+		 */
+		if (p->sent_rate >= 0.8 * p->rate || delivered > bw)
+			p->bw[p->epochs % NBW] = delivered;
 		p->epochs++;
+		bw = 0;
 		for (size_t i = 0; i < NBW; i++)
 			if (p->bw[i] > bw)
 				bw = p->bw[i];
 		gain = p->epochs % NBW == 0 ? 1.25 : p->epochs % NBW == 1 ?
 		    0.75 : 1.0;
+		/*
+		 * A pace lowered too far (the queue was another engine's, or
+		 * an epoch delivered little) comes back in a few round trips:
+		 * while the last epoch judged lost no more than the floor, a
+		 * quarter more each epoch, as BBR's start-up, up to the most
+		 * the path delivered of late.
+		 */
+		if (p->clean && bw > 0 && gain < 1.25 && p->bw_best > bw)
+			gain = p->bw_best / bw < 1.25 ? p->bw_best / bw : 1.25;
+		p->clean = false;
 		if (qdelay > QUEUE_NS && qdelay > 2 * p->min_rtt && gain > 0.9)
 			gain = 0.9;
 		p->rate = bw * gain > RATE_MIN ? bw * gain : RATE_MIN;
 		/* A pace far above what is sent limits nothing: let it go. */
-		if (loss <= LOSS_CLEAN && p->sent_rate > 0 &&
-		    bw > 4 * p->sent_rate)
+		if (p->sent_rate > 0 && bw > 4 * p->sent_rate)
 			p->paced = false;
 		if (!p->paced || (p->cfg.rate_max > 0 &&
 		    p->rate > (double)p->cfg.rate_max))
 			p->rate = (double)p->cfg.rate_max;
+		if (p->paced)
+			p->st.settled = (uint64_t)p->rate;
 	}
 	p->epoch_start = now;
 	p->epoch_attempts = 0;
-	p->epoch_first = 0;
-	p->epoch_lost = 0;
 	p->epoch_answered = 0;
 	p->epoch_rtt = 0;
+	p->ep[p->nep % PACE_EPOCHS].end = now;
+	p->nep++;
+	e = &p->ep[p->nep % PACE_EPOCHS];
+	memset(e, 0, sizeof(*e));
+	e->start = e->ready = now;
+}
+
+/*
+ * Whether k losses in n attempts are more than a path losing a share p
+ * makes by chance: the binomial tail P(X >= k) under HOST_CHANCE.  A
+ * lossy link spreads its losses over the hosts, and among a few hundred
+ * hosts some lose two or three of their first few attempts; only a host
+ * whose losses chance cannot explain is slowed on its own.  Losses that
+ * many are beyond chance whatever the sum says.
+ */
+static bool
+beyond_chance(uint64_t k, uint64_t n, double p)
+{
+	double pmf, below = 0;
+
+	if (p <= 0)
+		return true;
+	if (p >= 1 || k > n)
+		return false;
+	if (k > 64)
+		return true;
+	pmf = pow(1 - p, (double)n);
+	for (uint64_t i = 0; i < k; i++) {
+		below += pmf;
+		pmf *= (double)(n - i) / (double)(i + 1) * p / (1 - p);
+	}
+	return 1 - below < HOST_CHANCE;
 }
 
 /* A host lost far more than the path: a gap of its own, doubled. */
@@ -576,11 +769,17 @@ void
 pace_sent(struct pace *p, struct pace_host *h, unsigned attempt,
     uint64_t now)
 {
+	struct pace_epoch *e;
+
 	epoch_tick(p, now);
 	p->st.attempts++;
 	p->st.first += attempt == 1;
-	p->epoch_first += attempt == 1;
 	p->epoch_attempts++;
+	e = &p->ep[p->nep % PACE_EPOCHS];
+	e->attempts++;
+	e->first += attempt == 1;
+	if (now + pace_timeout(p, h, attempt) > e->ready)
+		e->ready = now + pace_timeout(p, h, attempt);
 	h->inflight++;
 	rec_lock(p, h);
 	if (h->rec->gap > 0)
@@ -598,11 +797,14 @@ pace_answered(struct pace *p, struct pace_host *h, unsigned attempt,
 {
 	unsigned lost = attempt > 1 ? attempt - 1 : 0;
 	uint64_t rtt_ns = now > sent ? now - sent : 0;
+	struct pace_epoch *e;
 
 	if (h->inflight > 0)
 		h->inflight--;
 	p->st.answered++;
 	p->epoch_answered++;
+	if ((e = epoch_of(p, sent)) != NULL)
+		e->answered++;
 	p->epoch_rtt += rtt_ns;
 	/* Each attempt is a connection of its own: its round trip is its. */
 	rtt_update(&p->rtt, rtt_ns);
@@ -644,7 +846,8 @@ pace_answered(struct pace *p, struct pace_host *h, unsigned attempt,
 		 * a pace since lowered is old news.
 		 */
 		own = r->answered + r->lost >= HOST_SAMPLES &&
-		    host_loss > HOST_FACTOR * path_loss;
+		    host_loss > HOST_FACTOR * path_loss &&
+		    beyond_chance(r->lost, r->lost + r->answered, path_loss);
 		if (own && lost_sent >= r->slowed)
 			host_slower(p, h, now);
 		rec_unlock(p, h);
@@ -655,8 +858,9 @@ pace_answered(struct pace *p, struct pace_host *h, unsigned attempt,
 			p->retries = p->cfg.retries_fixed ? p->cfg.retries :
 			    retries_for(p->cfg.retries, p->path_lost,
 			    p->st.answered, p->max_answered_try);
-			if (lost_sent >= p->slowed)
-				p->epoch_lost += lost;
+			/* One loss, in the epoch it was sent in. */
+			if ((e = epoch_of(p, lost_sent)) != NULL)
+				e->lost++;
 		}
 	} else {
 		rec_unlock(p, h);
@@ -711,4 +915,67 @@ pace_stats(const struct pace *p, struct pace_stats *st)
 	st->retries = p->retries;
 	st->srtt_ns = p->rtt.srtt;
 	st->min_rtt_ns = p->min_rtt;
+}
+
+void
+pace_stats_add(struct pace_stats *sum, const struct pace_stats *st)
+{
+	sum->first += st->first;
+	sum->attempts += st->attempts;
+	sum->answered += st->answered;
+	sum->lost += st->lost;
+	sum->slowdowns += st->slowdowns;
+	sum->hosts_slowed += st->hosts_slowed;
+	sum->rate += st->rate;
+	sum->settled += st->settled;
+	if (st->retries > sum->retries)
+		sum->retries = st->retries;
+	if (st->srtt_ns > sum->srtt_ns)
+		sum->srtt_ns = st->srtt_ns;
+	if (sum->min_rtt_ns == 0 || (st->min_rtt_ns > 0 &&
+	    st->min_rtt_ns < sum->min_rtt_ns))
+		sum->min_rtt_ns = st->min_rtt_ns;
+}
+
+void
+pace_describe(const struct pace_stats *st, bool brief, char *buf,
+    size_t len)
+{
+	double lost = st->answered + st->lost > 0 ? 100.0 *
+	    (double)st->lost / (double)(st->answered + st->lost) : 0;
+	unsigned long long rate = st->settled;
+	size_t o;
+
+	buf[0] = '\0';
+	if (len == 0 || (st->lost == 0 && st->hosts_slowed == 0))
+		return;
+	if (brief) {
+		o = (size_t)snprintf(buf, len, "lost %.1f%%", lost);
+		if (o < len && st->settled > 0)
+			o += (size_t)snprintf(buf + o, len - o,
+			    ", paced %llu/s", rate);
+		if (o < len && st->hosts_slowed > 0)
+			snprintf(buf + o, len - o, ", %llu host%s slowed",
+			    (unsigned long long)st->hosts_slowed,
+			    st->hosts_slowed == 1 ? "" : "s");
+		return;
+	}
+	/*
+	 * Lost: of the attempts whose port did answer, the share that went
+	 * unanswered first (a filtered port's silence is not counted).
+	 */
+	o = (size_t)snprintf(buf, len, "the path dropped %.1f%% of attempts",
+	    lost);
+	if (o < len && st->settled > 0)
+		o += (size_t)snprintf(buf + o, len - o,
+		    "; paced down to %llu probes/s", rate);
+	if (o < len && st->hosts_slowed > 0)
+		o += (size_t)snprintf(buf + o, len - o,
+		    "; %llu host%s slowed on %s own",
+		    (unsigned long long)st->hosts_slowed,
+		    st->hosts_slowed == 1 ? "" : "s",
+		    st->hosts_slowed == 1 ? "its" : "their");
+	if (o < len && st->retries > 0)
+		snprintf(buf + o, len - o, "; up to %u retr%s", st->retries,
+		    st->retries == 1 ? "y" : "ies");
 }

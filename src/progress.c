@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "trawl/log.h"
+#include "trawl/pace.h"
 #include "trawl/progress.h"
 #include "trawl/reactor.h"
 
@@ -64,11 +65,12 @@ progress_add_total(struct progress *p, uint64_t more)
 }
 
 void
-progress_update(struct progress *p, uint64_t done, uint64_t open)
+progress_update(struct progress *p, uint64_t done, uint64_t open,
+    const struct pace_stats *path)
 {
 	uint64_t now = reactor_clock();
 	double dt, inst, pct;
-	char eta[32], line[256];
+	char eta[32], line[256], lost[96];
 	int n;
 
 	if (p == NULL)
@@ -87,10 +89,14 @@ progress_update(struct progress *p, uint64_t done, uint64_t open)
 	pct = p->total ? 100.0 * (double)done / (double)p->total : 100.0;
 	format_eta(eta, sizeof(eta), p->rate > 0 ?
 	    (double)(p->total - done) / p->rate : -1);
+	/* The path's losses: why the rate is what it is. */
+	lost[0] = '\0';
+	if (path != NULL)
+		pace_describe(path, true, lost, sizeof(lost));
 	n = snprintf(line, sizeof(line), "%llu/%llu probes (%.1f%%), "
-	    "%.0f/s, %llu open, ETA %s", (unsigned long long)done,
+	    "%.0f/s, %llu open, ETA %s%s%s", (unsigned long long)done,
 	    (unsigned long long)p->total, pct, p->rate,
-	    (unsigned long long)open, eta);
+	    (unsigned long long)open, eta, lost[0] != '\0' ? "; " : "", lost);
 	if (!p->live) {
 		log_info("progress: %s", line);
 		return;

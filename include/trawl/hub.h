@@ -19,6 +19,7 @@
 #include "trawl/scan.h"
 
 struct hub;
+struct pace_stats;
 
 struct hub_config {
 	unsigned threads;		/* engines, at least 1 */
@@ -54,6 +55,11 @@ int hub_run(struct hub *h);
 /* Start no new probe anywhere.  Async-signal-safe. */
 void hub_stop(struct hub *h);
 int hub_fatal_errno(const struct hub *h);
+/*
+ * What the path did, all engines together (pace.h), as of each engine's
+ * last batch of events: in the sink's deliver() or after hub_run().
+ */
+void hub_pace(const struct hub *h, struct pace_stats *sum);
 /* The reactor of the engine that runs in hub_run()'s calling thread. */
 struct reactor *hub_reactor(struct hub *h);
 /*

@@ -9,6 +9,7 @@
 #define TRAWL_PACE_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "trawl/u64map.h"
@@ -67,6 +68,8 @@ struct pace_shared *pace_shared_new(void);
 void pace_shared_free(struct pace_shared *s);
 
 #define PACE_NIL UINT32_MAX
+#define PACE_EPOCHS 32
+#define PACE_FLOORS 8
 
 struct pace_stats {
 	uint64_t first;		/* first attempts */
@@ -75,7 +78,9 @@ struct pace_stats {
 	uint64_t lost;		/* attempts lost: a later one was answered */
 	uint64_t slowdowns;	/* times the path's pace was lowered */
 	uint64_t hosts_slowed;	/* hosts given a pace of their own */
-	uint64_t rate;		/* the pace, attempts/s; 0: never lowered */
+	uint64_t rate;		/* the pace now, attempts/s; 0: unlimited */
+	/* The pace while it was last paced for loss, attempts/s; 0: never. */
+	uint64_t settled;
 	unsigned retries;	/* retries allowed now */
 	uint64_t srtt_ns, min_rtt_ns;
 };
@@ -90,9 +95,29 @@ struct pace {
 	double rate;
 	double tat;
 	uint64_t slowed;		/* when the pace was last lowered */
-	uint64_t epoch_start, epoch_attempts, epoch_first, epoch_lost;
-	uint64_t epoch_answered;
+	/* This epoch: what was sent and answered in it (time-based). */
+	uint64_t epoch_start, epoch_attempts, epoch_answered;
 	uint64_t epoch_rtt;		/* the sum of its answers' round trips */
+	/*
+	 * The last PACE_EPOCHS epochs by the time attempts were sent: how
+	 * many, how many first attempts, answered and lost.  An epoch is
+	 * judged once its losses had time to show.
+	 */
+	struct pace_epoch {
+		uint64_t start, end, attempts, first, answered, lost;
+		uint64_t ready;		/* its last timeout */
+		bool judged;
+	} ep[PACE_EPOCHS];
+	uint64_t nep;			/* epochs begun; ep[nep % N] now */
+	/* The loss floor: blocks of judged epochs, the last PACE_FLOORS. */
+	double floor[PACE_FLOORS];
+	unsigned nfloor;
+	uint64_t blk_lost, blk_seen;
+	uint64_t judge_at;		/* the epochs are looked at again */
+	bool clean;			/* the last judged lost no more */
+	double delivered;		/* answers/s of the last epoch */
+	double bw_best;			/* the most delivered of late */
+	double slowed_loss;		/* the loss that last lowered it */
 	double bw[8];			/* answers/s of the last epochs */
 	unsigned epochs;		/* since the pace was set */
 	bool paced;			/* the path lost: pace it */
@@ -165,5 +190,17 @@ uint64_t pace_slowest(const struct pace *p);
 /* A number that grows whenever some host's retries may have grown. */
 uint64_t pace_generation(const struct pace *p);
 void pace_stats(const struct pace *p, struct pace_stats *st);
+/*
+ * Several engines' stats as one path's: counts added, paces added (each
+ * engine paces its share), the most retries.
+ */
+void pace_stats_add(struct pace_stats *sum, const struct pace_stats *st);
+/*
+ * What the path did, in words, for people: "" when it lost nothing.  brief:
+ * a few words for the progress line; else a clause for the summary
+ * ("the path dropped 4.8% of attempts; paced down to 1,900 probes/s").
+ */
+void pace_describe(const struct pace_stats *st, bool brief, char *buf,
+    size_t len);
 
 #endif

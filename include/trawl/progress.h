@@ -8,6 +8,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+struct pace_stats;
 struct progress;
 
 /*
@@ -20,7 +21,8 @@ void progress_free(struct progress *p);
 /* The scan moved on: done probes finished, open of them open. */
 /* More work joined the scan (names resolved while it runs). */
 void progress_add_total(struct progress *p, uint64_t more);
-void progress_update(struct progress *p, uint64_t done, uint64_t open);
+void progress_update(struct progress *p, uint64_t done, uint64_t open,
+    const struct pace_stats *path);
 /*
  * Take the live line off the screen (before other output to the tty); it
  * comes back with the next report.  progress_clear_cb() is the same, for

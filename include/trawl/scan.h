@@ -18,6 +18,7 @@
 
 struct iter;
 struct pace_shared;
+struct pace_stats;
 
 struct scan_config {
 	unsigned concurrency;	/* sockets in flight, at most */
@@ -95,6 +96,11 @@ int engine_run(struct engine *e);
  */
 void engine_stop(struct engine *e);
 const struct scan_counters *engine_counters(const struct engine *e);
+/*
+ * What the path did (pace.h): from the engine's own thread (in its sink's
+ * calls) or once it has stopped.
+ */
+void engine_pace(const struct engine *e, struct pace_stats *st);
 /* The engine's reactor, for other work in the same thread (DNS). */
 struct reactor *engine_reactor(struct engine *e);
 int engine_fatal_errno(const struct engine *e);

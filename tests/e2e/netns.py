@@ -73,7 +73,11 @@ FILTERED_REASONS = frozenset({'no-response', 'admin-prohibited'})
 SUMMARY_RE = re.compile(
     r'^trawl: (\d+) probes, (\d+) open, (\d+) closed, (\d+) filtered, '
     r'(\d+) unreachable in (\d+\.\d\d) s \((\d+) probes/s\)'
-    r'(?:; names: (?:\d+ discovered, )?\d+ resolved, \d+ unresolved)?$')
+    r'(?:; names: (?:\d+ discovered, )?\d+ resolved, \d+ unresolved)?'
+    r'(?:; the path dropped \d+\.\d% of attempts'
+    r'(?:; paced down to \d+ probes/s)?'
+    r'(?:; \d+ hosts? slowed on (?:its|their) own)?'
+    r'(?:; up to \d+ retr(?:y|ies))?)?$')
 
 
 def log(*args):

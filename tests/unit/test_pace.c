@@ -318,6 +318,31 @@ START_TEST(random_loss)
 }
 END_TEST
 
+/*
+ * A link that loses 25% whatever the pace: over the line at first, but a
+ * loss that stays when the pace falls is the link's.  One slowdown at
+ * most, and the pace comes back: the scan takes what the retries' timeouts
+ * take (a second or so: a few attempts of 30 ms and more, doubled), not
+ * the ten seconds and more of a pace stuck low (1,000 probes/s or less).
+ */
+START_TEST(heavy_random_loss)
+{
+	static struct sim s;
+	struct path lossy = { .rtt = 1 * MS, .loss_pct = 25 };
+	struct pace_stats st;
+	double t_lossy;
+
+	sim_init(&s, &lossy, 20000, 200, 1, false);
+	t_lossy = run(&s, NULL);
+	pace_stats(&s.pace, &st);
+	ck_assert_msg(!s.wrong, "a port's state is wrong");
+	ck_assert_uint_le(st.slowdowns, 1);
+	ck_assert_uint_ge(st.retries, 6);
+	ck_assert_msg(t_lossy < 3.0, "%.2f s", t_lossy);
+	pace_free(&s.pace);
+}
+END_TEST
+
 /* One host limits its SYNs: it is slowed alone, the path not at all. */
 START_TEST(host_limit)
 {
@@ -413,6 +438,41 @@ START_TEST(timeouts)
 }
 END_TEST
 
+/* What the summary and the progress line say of a path. */
+START_TEST(describe)
+{
+	struct pace_stats a = { .answered = 950, .lost = 50, .settled = 1900,
+	    .retries = 4, .hosts_slowed = 1 };
+	struct pace_stats b = { .answered = 1000, .settled = 100,
+	    .retries = 2 };
+	struct pace_stats sum = { 0 }, none = { .answered = 5000,
+	    .retries = 1 };
+	char buf[200];
+
+	pace_describe(&a, false, buf, sizeof(buf));
+	ck_assert_str_eq(buf, "the path dropped 5.0% of attempts; paced down "
+	    "to 1900 probes/s; 1 host slowed on its own; up to 4 retries");
+	pace_describe(&a, true, buf, sizeof(buf));
+	ck_assert_str_eq(buf, "lost 5.0%, paced 1900/s, 1 host slowed");
+	/* Nothing lost: nothing to say. */
+	pace_describe(&none, false, buf, sizeof(buf));
+	ck_assert_str_eq(buf, "");
+	/* Engines add up: counts and paces; the most retries. */
+	pace_stats_add(&sum, &a);
+	pace_stats_add(&sum, &b);
+	ck_assert_uint_eq(sum.answered, 1950);
+	ck_assert_uint_eq(sum.lost, 50);
+	ck_assert_uint_eq(sum.settled, 2000);
+	ck_assert_uint_eq(sum.retries, 4);
+	pace_describe(&sum, false, buf, sizeof(buf));
+	ck_assert_str_eq(buf, "the path dropped 2.5% of attempts; paced down "
+	    "to 2000 probes/s; 1 host slowed on its own; up to 4 retries");
+	/* A short buffer is cut, never overrun. */
+	pace_describe(&a, false, buf, 20);
+	ck_assert_uint_eq(strlen(buf), 19);
+}
+END_TEST
+
 static Suite *
 pace_suite(void)
 {
@@ -422,10 +482,12 @@ pace_suite(void)
 	tcase_set_timeout(tc, 120);
 	tcase_add_test(tc, bottleneck);
 	tcase_add_test(tc, random_loss);
+	tcase_add_test(tc, heavy_random_loss);
 	tcase_add_test(tc, host_limit);
 	tcase_add_test(tc, clean_filtered);
 	tcase_add_test(tc, fixed_retries);
 	tcase_add_test(tc, timeouts);
+	tcase_add_test(tc, describe);
 	suite_add_tcase(s, tc);
 	return s;
 }
