@@ -353,8 +353,8 @@ static const struct opttab_opt opts[] = {
 	UINT(NULL, "threads", 'T', "N", rc.threads, 1, 1024,
 	    "reactors, one per thread (default: one per CPU)"),
 	UINT(NULL, "timeout", 't', "MS", rc.scan.timeout_ms, 1, 3600000,
-	    "per connect attempt, milliseconds (default "
-	    STR(DEFAULT_TIMEOUT_MS) ")"),
+	    "longest wait for a connect attempt, milliseconds\n(default "
+	    STR(DEFAULT_TIMEOUT_MS) "; shorter as the round trips allow)"),
 	FN(NULL, "retries", 0, "N", parse_retries,
 	    "extra attempts when no answer came (default "
 	    STR(DEFAULT_RETRIES) ",\nmore when the path loses packets)"),

@@ -293,6 +293,7 @@ pace_init(struct pace *p, const struct pace_config *cfg, uint64_t now)
 	p->cfg = *cfg;
 	p->rate = (double)cfg->rate_max;
 	p->retries = cfg->retries;
+	p->started = now;
 	p->epoch_start = p->ep[0].start = p->ep[0].ready = now;
 	p->lru_head = p->lru_tail = PACE_NIL;
 	if (p->cfg.hosts_kept < 64)
@@ -576,8 +577,10 @@ slow_down(struct pace *p, const struct pace_epoch *j, uint64_t now)
 	p->epochs = 1;
 	p->paced = true;
 	p->slowed = now;
-	p->st.slowdowns++;
-	p->st.settled = (uint64_t)p->rate;
+	if (p->st.slowdowns++ == 0) {
+		p->first_slowed = now;
+		p->first_slowed_attempts = p->st.attempts;
+	}
 }
 
 /*
@@ -703,8 +706,6 @@ epoch_tick(struct pace *p, uint64_t now)
 		if (!p->paced || (p->cfg.rate_max > 0 &&
 		    p->rate > (double)p->cfg.rate_max))
 			p->rate = (double)p->cfg.rate_max;
-		if (p->paced)
-			p->st.settled = (uint64_t)p->rate;
 	}
 	p->epoch_start = now;
 	p->epoch_attempts = 0;
@@ -912,6 +913,19 @@ pace_stats(const struct pace *p, struct pace_stats *st)
 {
 	*st = p->st;
 	st->rate = (uint64_t)p->rate;
+	/*
+	 * The pace it settled at: the attempts a second since it was first
+	 * lowered (to the last epoch's end), whether the pace or the window
+	 * held them back; or since the start, for an engine never slowed
+	 * (its share of the scan's pace is what it sent).
+	 */
+	if (p->st.slowdowns > 0 && p->epoch_start > p->first_slowed)
+		st->settled = (uint64_t)((double)(p->st.attempts -
+		    p->first_slowed_attempts) * NS /
+		    (double)(p->epoch_start - p->first_slowed));
+	else if (p->st.slowdowns == 0 && p->epoch_start > p->started)
+		st->settled = (uint64_t)((double)p->st.attempts * NS /
+		    (double)(p->epoch_start - p->started));
 	st->retries = p->retries;
 	st->srtt_ns = p->rtt.srtt;
 	st->min_rtt_ns = p->min_rtt;
@@ -951,7 +965,7 @@ pace_describe(const struct pace_stats *st, bool brief, char *buf,
 		return;
 	if (brief) {
 		o = (size_t)snprintf(buf, len, "lost %.1f%%", lost);
-		if (o < len && st->settled > 0)
+		if (o < len && st->slowdowns > 0)
 			o += (size_t)snprintf(buf + o, len - o,
 			    ", paced %llu/s", rate);
 		if (o < len && st->hosts_slowed > 0)
@@ -966,9 +980,9 @@ pace_describe(const struct pace_stats *st, bool brief, char *buf,
 	 */
 	o = (size_t)snprintf(buf, len, "the path dropped %.1f%% of attempts",
 	    lost);
-	if (o < len && st->settled > 0)
+	if (o < len && st->slowdowns > 0)
 		o += (size_t)snprintf(buf + o, len - o,
-		    "; paced down to %llu probes/s", rate);
+		    "; paced down to %llu attempts/s", rate);
 	if (o < len && st->hosts_slowed > 0)
 		o += (size_t)snprintf(buf + o, len - o,
 		    "; %llu host%s slowed on %s own",

@@ -79,7 +79,10 @@ struct pace_stats {
 	uint64_t slowdowns;	/* times the path's pace was lowered */
 	uint64_t hosts_slowed;	/* hosts given a pace of their own */
 	uint64_t rate;		/* the pace now, attempts/s; 0: unlimited */
-	/* The pace while it was last paced for loss, attempts/s; 0: never. */
+	/*
+	 * Attempts/s since the pace was first lowered, or since the start
+	 * when it never was (slowdowns 0).
+	 */
 	uint64_t settled;
 	unsigned retries;	/* retries allowed now */
 	uint64_t srtt_ns, min_rtt_ns;
@@ -118,6 +121,9 @@ struct pace {
 	double delivered;		/* answers/s of the last epoch */
 	double bw_best;			/* the most delivered of late */
 	double slowed_loss;		/* the loss that last lowered it */
+	uint64_t started;		/* pace_init()'s now */
+	uint64_t first_slowed;		/* when it was first lowered */
+	uint64_t first_slowed_attempts;	/* attempts made by then */
 	double bw[8];			/* answers/s of the last epochs */
 	unsigned epochs;		/* since the pace was set */
 	bool paced;			/* the path lost: pace it */
@@ -198,7 +204,7 @@ void pace_stats_add(struct pace_stats *sum, const struct pace_stats *st);
 /*
  * What the path did, in words, for people: "" when it lost nothing.  brief:
  * a few words for the progress line; else a clause for the summary
- * ("the path dropped 4.8% of attempts; paced down to 1,900 probes/s").
+ * ("the path dropped 4.8% of attempts; paced down to 1900 attempts/s").
  */
 void pace_describe(const struct pace_stats *st, bool brief, char *buf,
     size_t len);

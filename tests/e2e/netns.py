@@ -75,7 +75,7 @@ SUMMARY_RE = re.compile(
     r'(\d+) unreachable in (\d+\.\d\d) s \((\d+) probes/s\)'
     r'(?:; names: (?:\d+ discovered, )?\d+ resolved, \d+ unresolved)?'
     r'(?:; the path dropped \d+\.\d% of attempts'
-    r'(?:; paced down to \d+ probes/s)?'
+    r'(?:; paced down to \d+ attempts/s)?'
     r'(?:; \d+ hosts? slowed on (?:its|their) own)?'
     r'(?:; up to \d+ retr(?:y|ies))?)?$')
 

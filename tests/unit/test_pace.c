@@ -442,7 +442,8 @@ END_TEST
 START_TEST(describe)
 {
 	struct pace_stats a = { .answered = 950, .lost = 50, .settled = 1900,
-	    .retries = 4, .hosts_slowed = 1 };
+	    .retries = 4, .hosts_slowed = 1, .slowdowns = 2 };
+	/* Never slowed: what it sent is its share of the pace. */
 	struct pace_stats b = { .answered = 1000, .settled = 100,
 	    .retries = 2 };
 	struct pace_stats sum = { 0 }, none = { .answered = 5000,
@@ -451,7 +452,7 @@ START_TEST(describe)
 
 	pace_describe(&a, false, buf, sizeof(buf));
 	ck_assert_str_eq(buf, "the path dropped 5.0% of attempts; paced down "
-	    "to 1900 probes/s; 1 host slowed on its own; up to 4 retries");
+	    "to 1900 attempts/s; 1 host slowed on its own; up to 4 retries");
 	pace_describe(&a, true, buf, sizeof(buf));
 	ck_assert_str_eq(buf, "lost 5.0%, paced 1900/s, 1 host slowed");
 	/* Nothing lost: nothing to say. */
@@ -466,7 +467,7 @@ START_TEST(describe)
 	ck_assert_uint_eq(sum.retries, 4);
 	pace_describe(&sum, false, buf, sizeof(buf));
 	ck_assert_str_eq(buf, "the path dropped 2.5% of attempts; paced down "
-	    "to 2000 probes/s; 1 host slowed on its own; up to 4 retries");
+	    "to 2000 attempts/s; 1 host slowed on its own; up to 4 retries");
 	/* A short buffer is cut, never overrun. */
 	pace_describe(&a, false, buf, 20);
 	ck_assert_uint_eq(strlen(buf), 19);
