@@ -1110,10 +1110,11 @@ def check_million_million(ctx, cmd, res):
 
 
 def check_run_all(ctx, cmd, res):
-    r = subprocess.run(['sh', '-n', os.path.join(SRC, 'tests',
-                                                 'run-all.sh')],
-                       capture_output=True, text=True)
-    ck.check(r.returncode == 0, 'sh -n tests/run-all.sh: %s' % r.stderr)
+    for script in ('deps.sh', 'run-all.sh'):
+        r = subprocess.run(['sh', '-n', os.path.join(SRC, 'tests', script)],
+                           capture_output=True, text=True)
+        ck.check(r.returncode == 0, 'sh -n tests/%s: %s'
+                 % (script, r.stderr))
 
 
 def check_synopsis(ctx, cmd, res):
@@ -1289,8 +1290,9 @@ EXAMPLES = {
         'localhost runs, ./build/trawl being it', before=link_build,
         instead=lambda ctx, cmd: ctx.run('./build/trawl localhost'),
         check=LOCALHOST_TOP),
-    'sh tests/run-all.sh': Ex(
-        'not-run', 'it runs this test too; only sh -n checks it',
+    'sh tests/deps.sh && sh tests/run-all.sh': Ex(
+        'not-run', 'it installs packages and runs this test too; only '
+        'sh -n checks the scripts',
         check=check_run_all),
     'trawl [-46hqV] [-c N] [-f FORMAT] [-i FILE] [-o [FORMAT:]FILE] '
     '[-p PORTS] [-T N] [-t MS] [-x LIST] [--baseline FILE '
