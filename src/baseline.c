@@ -929,14 +929,10 @@ load_line(struct baseline *b, char **words, int n)
 static const char *
 load_fingerprint(char **words, int n, uint64_t *fingerprint)
 {
-	const char *s = words[1];
-
 	if (n != 2 || strcmp(words[0], "fingerprint") != 0)
 		return "no fingerprint";
-	if (strlen(s) > 16 || strspn(s, "0123456789abcdefABCDEF") !=
-	    strlen(s))
+	if (statefile_hex64(words[1], fingerprint) != 0)
 		return "bad fingerprint";
-	*fingerprint = strtoull(s, NULL, 16);
 	return NULL;
 }
 

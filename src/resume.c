@@ -106,14 +106,8 @@ parse_line(struct resume *r, size_t *cap, unsigned *have, char **w, int n)
 	if (n != 2)
 		return "unknown line";
 	if (strcmp(k, "fingerprint") == 0) {
-		/*
-		 * Hex digits only, as written: strtoull() alone took a
-		 * sign and wrapped ("-1" was ffffffffffffffff).
-		 */
-		if (strlen(w[1]) > 16 ||
-		    strspn(w[1], "0123456789abcdefABCDEF") != strlen(w[1]))
+		if (statefile_hex64(w[1], &r->fingerprint) != 0)
 			return "fingerprint";
-		r->fingerprint = strtoull(w[1], NULL, 16);
 		bit = HAVE_FINGERPRINT;
 	} else if (strcmp(k, "seed") == 0) {
 		if (word_u64(w[1], &r->seed) != 0)
