@@ -114,11 +114,7 @@ parse_line(struct resume *r, size_t *cap, unsigned *have, char **w, int n)
 			return "seed";
 		bit = HAVE_SEED;
 	} else if (strcmp(k, "order") == 0) {
-		if (strcmp(w[1], "random") == 0)
-			r->order = ITER_RANDOM;
-		else if (strcmp(w[1], "sequential") == 0)
-			r->order = ITER_SEQUENTIAL;
-		else
+		if (iter_order_parse(w[1], &r->order) != 0)
 			return "order";
 		bit = HAVE_ORDER;
 	} else if (strcmp(k, "shard") == 0) {
@@ -229,8 +225,7 @@ write_lines(const void *ctx, struct wbuf *w)
 
 	wbuf_printf(w, "fingerprint %016" PRIx64 "\nseed %" PRIu64 "\n"
 	    "order %s\nshard %u/%u\n", r->fingerprint, r->seed,
-	    r->order == ITER_RANDOM ? "random" : "sequential", r->shard_i,
-	    r->shard_n);
+	    iter_order_name(r->order), r->shard_i, r->shard_n);
 	for (size_t i = 0; i < r->nranges; i++)
 		wbuf_printf(w, "range %" PRIu64 " %" PRIu64 "\n",
 		    r->ranges[i].lo, r->ranges[i].hi);
