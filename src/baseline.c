@@ -39,6 +39,7 @@
 #include "trawl/num.h"
 #include "trawl/statefile.h"
 #include "trawl/textesc.h"
+#include "trawl/vec.h"
 #include "trawl/wbuf.h"
 
 #define EMPTY UINT32_MAX
@@ -151,24 +152,6 @@ table_grow(const struct baseline *b, uint32_t **tab, size_t *slots, size_t n,
 	return 0;
 }
 
-static int
-array_reserve(void **v, size_t *cap, size_t need, size_t size)
-{
-	size_t nc;
-	void *nv;
-
-	if (need <= *cap)
-		return 0;
-	nc = *cap ? *cap : 64;
-	while (nc < need)
-		nc *= 2;
-	if ((nv = reallocarray(*v, nc, size)) == NULL)
-		return -1;
-	*v = nv;
-	*cap = nc;
-	return 0;
-}
-
 struct baseline *
 baseline_new(uint64_t fingerprint)
 {
@@ -267,9 +250,9 @@ reserve(struct baseline *b)
 		errno = EOVERFLOW;
 		return -1;
 	}
-	if (array_reserve((void **)&b->hosts, &b->hcap, b->nhosts + 1,
+	if (vec_reserve(&b->hosts, &b->hcap, b->nhosts + 1,
 	    sizeof(*b->hosts)) != 0 ||
-	    array_reserve((void **)&b->pairs, &b->pcap, b->npairs + 1,
+	    vec_reserve(&b->pairs, &b->pcap, b->npairs + 1,
 	    sizeof(*b->pairs)) != 0 ||
 	    ((b->nhosts + 1) * 2 > b->hslots && table_grow(b, &b->htab,
 	    &b->hslots, b->nhosts, hash_host_at) != 0) ||
@@ -371,11 +354,9 @@ add_names(struct baseline *b, uint32_t host, const char *const *names,
 {
 	size_t start = b->nnames;
 
-	if (array_reserve((void **)&b->names, &b->ncap, b->nnames + nnames,
-	    sizeof(*b->names)) != 0) {
-		errno = ENOMEM;
+	if (vec_reserve(&b->names, &b->ncap, b->nnames + nnames,
+	    sizeof(*b->names)) != 0)
 		return -1;
-	}
 	for (size_t i = 0; i < nnames; i++) {
 		const char *copy;
 
