@@ -38,7 +38,6 @@
 #include "trawl/baseline.h"
 #include "trawl/num.h"
 #include "trawl/statefile.h"
-#include "trawl/textesc.h"
 #include "trawl/vec.h"
 #include "trawl/wbuf.h"
 
@@ -573,21 +572,27 @@ side_names(const struct side *s, uint32_t h, const char *const **names)
 
 static void
 change(baseline_change_fn *fn, void *ctx, ssize_t *n,
-    enum baseline_change_kind kind, const struct host *h, uint16_t port,
+    enum out_change_kind kind, const struct host *h, uint16_t port,
     const char *const *names, size_t nnames)
 {
+	char addr[INET6_ADDRSTRLEN];
 	struct baseline_change c = {
-		.kind = kind,
-		.family = h->family,
+		.out = {
+			.kind = kind,
+			.family = h->family,
+			.port = port,
+			.names = names,
+			.nnames = nnames,
+		},
 		.addr = h->addr,
-		.port = port,
-		.names = names,
-		.nnames = nnames,
 	};
 
 	(*n)++;
-	if (fn != NULL)
+	if (fn != NULL) {
+		c.out.addr = target_ntop(h->family, h->addr, addr,
+		    sizeof(addr));
 		fn(ctx, &c);
+	}
 }
 
 /* A host in one side only: up (and each port opened), or the reverse. */
@@ -600,11 +605,11 @@ one_side(const struct side *s, bool up, baseline_change_fn *fn, void *ctx,
 	const char *const *names;
 	size_t nn = side_names(s, h, &names);
 
-	change(fn, ctx, n, up ? BASELINE_HOST_UP : BASELINE_HOST_DOWN, host, 0,
-	    names, nn);
+	change(fn, ctx, n, up ? OUT_HOST_UP : OUT_HOST_DOWN, host, 0, names,
+	    nn);
 	for (size_t k = s->v.pstart[h]; k < s->v.pstart[h + 1]; k++)
-		change(fn, ctx, n, up ? BASELINE_PORT_OPENED :
-		    BASELINE_PORT_CLOSED, host, s->v.ports[k], names, nn);
+		change(fn, ctx, n, up ? OUT_PORT_OPENED : OUT_PORT_CLOSED, host,
+		    s->v.ports[k], names, nn);
 }
 
 /* A host on both sides: merge the two ascending port lists. */
@@ -630,11 +635,11 @@ both_sides(const struct side *o, const struct side *c, baseline_change_fn *fn,
 		uint16_t pc = j < je ? c->v.ports[j] : 0;
 
 		if (j == je || (i < ie && po < pc)) {
-			change(fn, ctx, n, BASELINE_PORT_CLOSED, host, po,
+			change(fn, ctx, n, OUT_PORT_CLOSED, host, po,
 			    cnames, ncn);
 			i++;
 		} else if (i == ie || pc < po) {
-			change(fn, ctx, n, BASELINE_PORT_OPENED, host, pc,
+			change(fn, ctx, n, OUT_PORT_OPENED, host, pc,
 			    cnames, ncn);
 			j++;
 		} else {
@@ -682,75 +687,6 @@ baseline_diff(const struct baseline *old, const struct baseline *now,
 	view_free(&o.v);
 	view_free(&c.v);
 	return n;
-}
-
-/* --- reporting ---------------------------------------------------------- */
-
-const char *
-baseline_change_name(enum baseline_change_kind kind)
-{
-	switch (kind) {
-	case BASELINE_HOST_UP:
-		return "host-up";
-	case BASELINE_HOST_DOWN:
-		return "host-down";
-	case BASELINE_PORT_OPENED:
-		return "port-opened";
-	case BASELINE_PORT_CLOSED:
-		return "port-closed";
-	}
-	return "?";
-}
-
-static bool
-is_up(enum baseline_change_kind kind)
-{
-	return kind == BASELINE_HOST_UP || kind == BASELINE_PORT_OPENED;
-}
-
-void
-baseline_change_text(struct wbuf *w, const struct baseline_change *c)
-{
-	char addr[INET6_ADDRSTRLEN];
-	bool host = c->kind == BASELINE_HOST_UP ||
-	    c->kind == BASELINE_HOST_DOWN;
-
-	target_ntop(c->family, c->addr, addr, sizeof(addr));
-	wbuf_puts(w, is_up(c->kind) ? "+ " : "- ");
-	if (host)
-		wbuf_puts(w, "host ");
-	wbuf_puts(w, addr);
-	for (size_t i = 0; i < c->nnames; i++) {
-		wbuf_puts(w, i == 0 ? " (" : ", ");
-		textesc_text(w, c->names[i]);
-	}
-	if (c->nnames > 0)
-		wbuf_putc(w, ')');
-	if (host)
-		wbuf_puts(w, is_up(c->kind) ? " up\n" : " down\n");
-	else
-		wbuf_printf(w, " port %u/tcp %s\n", c->port,
-		    is_up(c->kind) ? "open" : "no longer open");
-}
-
-void
-baseline_change_ndjson(struct wbuf *w, const struct baseline_change *c)
-{
-	char addr[INET6_ADDRSTRLEN];
-
-	target_ntop(c->family, c->addr, addr, sizeof(addr));
-	wbuf_printf(w, "{\"change\":\"%s\",\"ip\":\"%s\"",
-	    baseline_change_name(c->kind), addr);
-	if (c->kind == BASELINE_PORT_OPENED || c->kind == BASELINE_PORT_CLOSED)
-		wbuf_printf(w, ",\"port\":%u,\"proto\":\"tcp\"", c->port);
-	for (size_t i = 0; i < c->nnames; i++) {
-		wbuf_puts(w, i == 0 ? ",\"names\":[\"" : ",\"");
-		textesc_json(w, c->names[i]);
-		wbuf_putc(w, '"');
-	}
-	if (c->nnames > 0)
-		wbuf_putc(w, ']');
-	wbuf_puts(w, "}\n");
 }
 
 /* --- saving ------------------------------------------------------------- */
