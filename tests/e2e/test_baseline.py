@@ -38,7 +38,7 @@ ARGS = ['-p', PORTS, '127.0.0.1', '127.0.0.2', '--baseline', base,
 def run(args, rc, what):
     """trawl with args, in tmp (where an interrupted run leaves its resume
     file); its exit status must be rc."""
-    r = netns.run([trawl, *args], cwd=tmp)
+    r = netns.run([trawl, *args], cwd=tmp, timeout=120)
     ck.check(r.rc == rc, '%s: exit %r, want %d (%s)\nstderr: %s'
              % (what, r.rc, rc, r.cmd, r.err))
     return r

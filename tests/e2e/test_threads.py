@@ -51,12 +51,12 @@ def test_same_results(ck, trawl, tmp, truth):
     counts = truth.counts()
     for n in (1, 2, 3, 8):
         r = netns.run([trawl, *base, '-T', n, '--states', 'all', '-f',
-                       'ndjson'], cwd=tmp)
+                       'ndjson'], cwd=tmp, timeout=120)
         if not ck.check(r.rc == 0, '-T %d: exit %r, want 0' % (n, r.rc)):
             return
         netns.compare(ck, netns.parse_ndjson(ck, r), truth, what='-T %d' % n)
         netns.check_summary(ck, r, counts, only_line=False)
-        r = netns.run([trawl, *base, '-T', n, '-q'], cwd=tmp)
+        r = netns.run([trawl, *base, '-T', n, '-q'], cwd=tmp, timeout=120)
         if not ck.check(r.rc == 0, '-T %d, text: exit %r, want 0'
                         % (n, r.rc)):
             return
@@ -101,7 +101,8 @@ def test_resume(ck, trawl, tmp, truth, lis, rng):
             return
         ck.check(os.path.exists(state), 'run %d: no resume file' % (k + 1))
         done = netns.read_ndjson(ck, out)
-        dry = netns.parse_dry(ck, netns.run(args + ['--dry-run'], cwd=tmp))
+        dry = netns.parse_dry(ck, netns.run(args + ['--dry-run'], cwd=tmp,
+                                            timeout=120))
         if dry is None:
             return
         left, resumed = dry[0], dry[4]
@@ -110,7 +111,7 @@ def test_resume(ck, trawl, tmp, truth, lis, rng):
                  '%d' % (k + 1, n, len(done), left, total))
         netns.log('  run %d: -T %d, SIGINT after %d probes: %d of %d done'
                   % (k + 1, n, after, len(done), total))
-    r = netns.run(args + ['-T', 2], cwd=tmp)
+    r = netns.run(args + ['-T', 2], cwd=tmp, timeout=120)
     if not ck.check(r.rc == 0, 'last run: exit %r, want 0' % r.rc):
         return
     ck.check(not os.path.exists(state), 'resume file left after the end')
