@@ -1,15 +1,18 @@
 /*
  * baseline_parse_buf(): baseline files.  An accepted one differs from
  * itself in nothing, from an empty baseline in one change per host and
- * per port (each told in text and NDJSON), from a part of itself in just
- * the ports left out and the hosts left with none, and saved and loaded
- * again it tells the same changes, names and all.
+ * per port (each told by every writer that has a place for changes), from
+ * a part of itself in just the ports left out and the hosts left with
+ * none, and saved and loaded again it tells the same changes, names and
+ * all.
  */
+#include <arpa/inet.h>
 #include <fcntl.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
 #include "trawl/baseline.h"
+#include "trawl/output.h"
 #include "trawl/wbuf.h"
 
 #include "fuzz.h"
@@ -46,49 +49,65 @@ mix(uint64_t *h, const void *p, size_t n)
 		*h = (*h ^ b[i]) * 0x100000001b3ULL;	/* FNV-1a */
 }
 
+/* A change to every format that has a place for one, as compare.c does. */
+static void
+write_change(struct wbuf *w, const struct out_change *c, bool first)
+{
+	static const char *const formats[] = { "text", "ndjson", "grep",
+	    "xml" };
+
+	for (size_t i = 0; i < sizeof(formats) / sizeof(formats[0]); i++)
+		output_find(formats[i])->change(w, c, first);
+}
+
 static void
 on_change(void *ctx, const struct baseline_change *c)
 {
 	struct tally *t = ctx;
+	const struct out_change *o = &c->out;
+	bool first = t->hosts + t->ports == 0;
+	unsigned char bytes[16];
 
-	FUZZ_CHECK(c->kind == BASELINE_HOST_UP ||
-	    c->kind == BASELINE_PORT_OPENED);
-	FUZZ_CHECK(c->family == AF_INET || c->family == AF_INET6);
-	FUZZ_CHECK((c->kind == BASELINE_HOST_UP) == (c->port == 0));
-	for (size_t i = 0; i < c->nnames; i++) {
-		size_t len = strlen(c->names[i]);
+	FUZZ_CHECK(o->kind == OUT_HOST_UP || o->kind == OUT_PORT_OPENED);
+	FUZZ_CHECK(o->family == AF_INET || o->family == AF_INET6);
+	FUZZ_CHECK((o->kind == OUT_HOST_UP) == (o->port == 0));
+	/* The address as text is the same address. */
+	FUZZ_CHECK(inet_pton(o->family, o->addr, bytes) == 1 &&
+	    target_from_bytes(o->family, bytes) == c->addr);
+	for (size_t i = 0; i < o->nnames; i++) {
+		size_t len = strlen(o->names[i]);
 
 		FUZZ_CHECK(len >= 1 && len <= BASELINE_NAME_MAX);
-		FUZZ_CHECK(i == 0 || strcmp(c->names[i - 1],
-		    c->names[i]) < 0);
-		mix(&t->hash, c->names[i], len + 1);
+		FUZZ_CHECK(i == 0 || strcmp(o->names[i - 1],
+		    o->names[i]) < 0);
+		mix(&t->hash, o->names[i], len + 1);
 	}
-	mix(&t->hash, &c->kind, sizeof(c->kind));
-	mix(&t->hash, &c->family, sizeof(c->family));
+	mix(&t->hash, &o->kind, sizeof(o->kind));
+	mix(&t->hash, &o->family, sizeof(o->family));
 	mix(&t->hash, &c->addr, sizeof(c->addr));
-	mix(&t->hash, &c->port, sizeof(c->port));
-	if (c->kind == BASELINE_HOST_UP) {
+	mix(&t->hash, &o->port, sizeof(o->port));
+	if (o->kind == OUT_HOST_UP) {
 		t->hosts++;
 	} else {
 		if (t->open != NULL)
-			t->open[t->ports] = (struct open){ c->family, c->addr,
-			    c->port, t->hosts - 1 };
+			t->open[t->ports] = (struct open){ o->family, c->addr,
+			    o->port, t->hosts - 1 };
 		t->ports++;
 	}
-	baseline_change_text(t->w, c);
-	baseline_change_ndjson(t->w, c);
+	write_change(t->w, o, first);
 }
 
 static void
 on_part_change(void *ctx, const struct baseline_change *c)
 {
 	struct part_count *pc = ctx;
+	enum out_change_kind kind = c->out.kind;
 
-	if (c->kind == BASELINE_HOST_UP || c->kind == BASELINE_HOST_DOWN) {
-		FUZZ_CHECK((c->kind == BASELINE_HOST_UP) == pc->up);
+	if (kind == OUT_HOST_UP || kind == OUT_HOST_DOWN) {
+		FUZZ_CHECK((kind == OUT_HOST_UP) == pc->up);
 		pc->hosts++;
 	} else {
-		FUZZ_CHECK((c->kind == BASELINE_PORT_OPENED) == pc->up);
+		FUZZ_CHECK((kind == OUT_PORT_OPENED) == pc->up);
 		pc->ports++;
 	}
 }

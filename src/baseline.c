@@ -38,7 +38,7 @@
 #include "trawl/baseline.h"
 #include "trawl/num.h"
 #include "trawl/statefile.h"
-#include "trawl/textesc.h"
+#include "trawl/vec.h"
 #include "trawl/wbuf.h"
 
 #define EMPTY UINT32_MAX
@@ -151,24 +151,6 @@ table_grow(const struct baseline *b, uint32_t **tab, size_t *slots, size_t n,
 	return 0;
 }
 
-static int
-array_reserve(void **v, size_t *cap, size_t need, size_t size)
-{
-	size_t nc;
-	void *nv;
-
-	if (need <= *cap)
-		return 0;
-	nc = *cap ? *cap : 64;
-	while (nc < need)
-		nc *= 2;
-	if ((nv = reallocarray(*v, nc, size)) == NULL)
-		return -1;
-	*v = nv;
-	*cap = nc;
-	return 0;
-}
-
 struct baseline *
 baseline_new(uint64_t fingerprint)
 {
@@ -267,9 +249,9 @@ reserve(struct baseline *b)
 		errno = EOVERFLOW;
 		return -1;
 	}
-	if (array_reserve((void **)&b->hosts, &b->hcap, b->nhosts + 1,
+	if (vec_reserve(&b->hosts, &b->hcap, b->nhosts + 1,
 	    sizeof(*b->hosts)) != 0 ||
-	    array_reserve((void **)&b->pairs, &b->pcap, b->npairs + 1,
+	    vec_reserve(&b->pairs, &b->pcap, b->npairs + 1,
 	    sizeof(*b->pairs)) != 0 ||
 	    ((b->nhosts + 1) * 2 > b->hslots && table_grow(b, &b->htab,
 	    &b->hslots, b->nhosts, hash_host_at) != 0) ||
@@ -371,11 +353,9 @@ add_names(struct baseline *b, uint32_t host, const char *const *names,
 {
 	size_t start = b->nnames;
 
-	if (array_reserve((void **)&b->names, &b->ncap, b->nnames + nnames,
-	    sizeof(*b->names)) != 0) {
-		errno = ENOMEM;
+	if (vec_reserve(&b->names, &b->ncap, b->nnames + nnames,
+	    sizeof(*b->names)) != 0)
 		return -1;
-	}
 	for (size_t i = 0; i < nnames; i++) {
 		const char *copy;
 
@@ -592,21 +572,27 @@ side_names(const struct side *s, uint32_t h, const char *const **names)
 
 static void
 change(baseline_change_fn *fn, void *ctx, ssize_t *n,
-    enum baseline_change_kind kind, const struct host *h, uint16_t port,
+    enum out_change_kind kind, const struct host *h, uint16_t port,
     const char *const *names, size_t nnames)
 {
+	char addr[INET6_ADDRSTRLEN];
 	struct baseline_change c = {
-		.kind = kind,
-		.family = h->family,
+		.out = {
+			.kind = kind,
+			.family = h->family,
+			.port = port,
+			.names = names,
+			.nnames = nnames,
+		},
 		.addr = h->addr,
-		.port = port,
-		.names = names,
-		.nnames = nnames,
 	};
 
 	(*n)++;
-	if (fn != NULL)
+	if (fn != NULL) {
+		c.out.addr = target_ntop(h->family, h->addr, addr,
+		    sizeof(addr));
 		fn(ctx, &c);
+	}
 }
 
 /* A host in one side only: up (and each port opened), or the reverse. */
@@ -619,11 +605,11 @@ one_side(const struct side *s, bool up, baseline_change_fn *fn, void *ctx,
 	const char *const *names;
 	size_t nn = side_names(s, h, &names);
 
-	change(fn, ctx, n, up ? BASELINE_HOST_UP : BASELINE_HOST_DOWN, host, 0,
-	    names, nn);
+	change(fn, ctx, n, up ? OUT_HOST_UP : OUT_HOST_DOWN, host, 0, names,
+	    nn);
 	for (size_t k = s->v.pstart[h]; k < s->v.pstart[h + 1]; k++)
-		change(fn, ctx, n, up ? BASELINE_PORT_OPENED :
-		    BASELINE_PORT_CLOSED, host, s->v.ports[k], names, nn);
+		change(fn, ctx, n, up ? OUT_PORT_OPENED : OUT_PORT_CLOSED, host,
+		    s->v.ports[k], names, nn);
 }
 
 /* A host on both sides: merge the two ascending port lists. */
@@ -649,11 +635,11 @@ both_sides(const struct side *o, const struct side *c, baseline_change_fn *fn,
 		uint16_t pc = j < je ? c->v.ports[j] : 0;
 
 		if (j == je || (i < ie && po < pc)) {
-			change(fn, ctx, n, BASELINE_PORT_CLOSED, host, po,
+			change(fn, ctx, n, OUT_PORT_CLOSED, host, po,
 			    cnames, ncn);
 			i++;
 		} else if (i == ie || pc < po) {
-			change(fn, ctx, n, BASELINE_PORT_OPENED, host, pc,
+			change(fn, ctx, n, OUT_PORT_OPENED, host, pc,
 			    cnames, ncn);
 			j++;
 		} else {
@@ -701,75 +687,6 @@ baseline_diff(const struct baseline *old, const struct baseline *now,
 	view_free(&o.v);
 	view_free(&c.v);
 	return n;
-}
-
-/* --- reporting ---------------------------------------------------------- */
-
-const char *
-baseline_change_name(enum baseline_change_kind kind)
-{
-	switch (kind) {
-	case BASELINE_HOST_UP:
-		return "host-up";
-	case BASELINE_HOST_DOWN:
-		return "host-down";
-	case BASELINE_PORT_OPENED:
-		return "port-opened";
-	case BASELINE_PORT_CLOSED:
-		return "port-closed";
-	}
-	return "?";
-}
-
-static bool
-is_up(enum baseline_change_kind kind)
-{
-	return kind == BASELINE_HOST_UP || kind == BASELINE_PORT_OPENED;
-}
-
-void
-baseline_change_text(struct wbuf *w, const struct baseline_change *c)
-{
-	char addr[INET6_ADDRSTRLEN];
-	bool host = c->kind == BASELINE_HOST_UP ||
-	    c->kind == BASELINE_HOST_DOWN;
-
-	target_ntop(c->family, c->addr, addr, sizeof(addr));
-	wbuf_puts(w, is_up(c->kind) ? "+ " : "- ");
-	if (host)
-		wbuf_puts(w, "host ");
-	wbuf_puts(w, addr);
-	for (size_t i = 0; i < c->nnames; i++) {
-		wbuf_puts(w, i == 0 ? " (" : ", ");
-		textesc_text(w, c->names[i]);
-	}
-	if (c->nnames > 0)
-		wbuf_putc(w, ')');
-	if (host)
-		wbuf_puts(w, is_up(c->kind) ? " up\n" : " down\n");
-	else
-		wbuf_printf(w, " port %u/tcp %s\n", c->port,
-		    is_up(c->kind) ? "open" : "no longer open");
-}
-
-void
-baseline_change_ndjson(struct wbuf *w, const struct baseline_change *c)
-{
-	char addr[INET6_ADDRSTRLEN];
-
-	target_ntop(c->family, c->addr, addr, sizeof(addr));
-	wbuf_printf(w, "{\"change\":\"%s\",\"ip\":\"%s\"",
-	    baseline_change_name(c->kind), addr);
-	if (c->kind == BASELINE_PORT_OPENED || c->kind == BASELINE_PORT_CLOSED)
-		wbuf_printf(w, ",\"port\":%u,\"proto\":\"tcp\"", c->port);
-	for (size_t i = 0; i < c->nnames; i++) {
-		wbuf_puts(w, i == 0 ? ",\"names\":[\"" : ",\"");
-		textesc_json(w, c->names[i]);
-		wbuf_putc(w, '"');
-	}
-	if (c->nnames > 0)
-		wbuf_putc(w, ']');
-	wbuf_puts(w, "}\n");
 }
 
 /* --- saving ------------------------------------------------------------- */
@@ -929,14 +846,10 @@ load_line(struct baseline *b, char **words, int n)
 static const char *
 load_fingerprint(char **words, int n, uint64_t *fingerprint)
 {
-	const char *s = words[1];
-
 	if (n != 2 || strcmp(words[0], "fingerprint") != 0)
 		return "no fingerprint";
-	if (strlen(s) > 16 || strspn(s, "0123456789abcdefABCDEF") !=
-	    strlen(s))
+	if (statefile_hex64(words[1], fingerprint) != 0)
 		return "bad fingerprint";
-	*fingerprint = strtoull(s, NULL, 16);
 	return NULL;
 }
 

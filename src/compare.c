@@ -37,17 +37,8 @@ static void
 on_change(void *ctx, const struct baseline_change *ch)
 {
 	struct compare *cmp = ctx;
-	char addr[64];
-	struct out_change oc = {
-		.kind = (enum out_change_kind)ch->kind,
-		.family = ch->family,
-		.addr = target_ntop(ch->family, ch->addr, addr, sizeof(addr)),
-		.port = ch->port,
-		.names = ch->names,
-		.nnames = ch->nnames,
-	};
 
-	collect_change(cmp->col, &oc);
+	collect_change(cmp->col, &ch->out);
 }
 
 int

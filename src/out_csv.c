@@ -37,12 +37,7 @@ csv_port(struct wbuf *w, const struct out_host *h, const char *name,
 static void
 csv_host(struct wbuf *w, const struct out_host *h)
 {
-	for (size_t i = 0; i < h->nports; i++) {
-		if (h->nnames == 0)
-			csv_port(w, h, NULL, &h->ports[i]);
-		for (size_t j = 0; j < h->nnames; j++)
-			csv_port(w, h, h->names[j], &h->ports[i]);
-	}
+	output_rows(w, h, csv_port);
 }
 
 static void

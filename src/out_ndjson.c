@@ -40,12 +40,7 @@ ndjson_port(struct wbuf *w, const struct out_host *h, const char *name,
 static void
 ndjson_host(struct wbuf *w, const struct out_host *h)
 {
-	for (size_t i = 0; i < h->nports; i++) {
-		if (h->nnames == 0)
-			ndjson_port(w, h, NULL, &h->ports[i]);
-		for (size_t j = 0; j < h->nnames; j++)
-			ndjson_port(w, h, h->names[j], &h->ports[i]);
-	}
+	output_rows(w, h, ndjson_port);
 }
 
 static void

@@ -61,6 +61,17 @@ output_change_name(enum out_change_kind kind)
 }
 
 void
+output_rows(struct wbuf *w, const struct out_host *h, out_row_fn *row)
+{
+	for (size_t i = 0; i < h->nports; i++) {
+		if (h->nnames == 0)
+			row(w, h, NULL, &h->ports[i]);
+		for (size_t j = 0; j < h->nnames; j++)
+			row(w, h, h->names[j], &h->ports[i]);
+	}
+}
+
+void
 output_run_fill(const struct out_run *run, struct out_run *out)
 {
 	if (run != NULL)

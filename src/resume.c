@@ -106,25 +106,15 @@ parse_line(struct resume *r, size_t *cap, unsigned *have, char **w, int n)
 	if (n != 2)
 		return "unknown line";
 	if (strcmp(k, "fingerprint") == 0) {
-		/*
-		 * Hex digits only, as written: strtoull() alone took a
-		 * sign and wrapped ("-1" was ffffffffffffffff).
-		 */
-		if (strlen(w[1]) > 16 ||
-		    strspn(w[1], "0123456789abcdefABCDEF") != strlen(w[1]))
+		if (statefile_hex64(w[1], &r->fingerprint) != 0)
 			return "fingerprint";
-		r->fingerprint = strtoull(w[1], NULL, 16);
 		bit = HAVE_FINGERPRINT;
 	} else if (strcmp(k, "seed") == 0) {
 		if (word_u64(w[1], &r->seed) != 0)
 			return "seed";
 		bit = HAVE_SEED;
 	} else if (strcmp(k, "order") == 0) {
-		if (strcmp(w[1], "random") == 0)
-			r->order = ITER_RANDOM;
-		else if (strcmp(w[1], "sequential") == 0)
-			r->order = ITER_SEQUENTIAL;
-		else
+		if (iter_order_parse(w[1], &r->order) != 0)
 			return "order";
 		bit = HAVE_ORDER;
 	} else if (strcmp(k, "shard") == 0) {
@@ -235,8 +225,7 @@ write_lines(const void *ctx, struct wbuf *w)
 
 	wbuf_printf(w, "fingerprint %016" PRIx64 "\nseed %" PRIu64 "\n"
 	    "order %s\nshard %u/%u\n", r->fingerprint, r->seed,
-	    r->order == ITER_RANDOM ? "random" : "sequential", r->shard_i,
-	    r->shard_n);
+	    iter_order_name(r->order), r->shard_i, r->shard_n);
 	for (size_t i = 0; i < r->nranges; i++)
 		wbuf_printf(w, "range %" PRIu64 " %" PRIu64 "\n",
 		    r->ranges[i].lo, r->ranges[i].hi);

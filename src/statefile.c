@@ -327,6 +327,22 @@ statefile_next(struct statefile *sf, char **words, int max)
 	return cut_short(sf);
 }
 
+int
+statefile_hex64(const char *word, uint64_t *v)
+{
+	size_t len = strlen(word);
+
+	/*
+	 * Digits only, checked before strtoull(), which alone would take a
+	 * sign, spaces and a 0x, and wrap ("-1" was ffffffffffffffff).
+	 */
+	if (len == 0 || len > 16 ||
+	    strspn(word, "0123456789abcdefABCDEF") != len)
+		return -1;
+	*v = strtoull(word, NULL, 16);
+	return 0;
+}
+
 /* --- writing ------------------------------------------------------------ */
 
 static const char hexdigits[] = "0123456789abcdef";

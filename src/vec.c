@@ -21,6 +21,14 @@ vec_reserve(void *vp, size_t *cap, size_t need, size_t size)
 		}
 		ncap *= 2;
 	}
+	/*
+	 * reallocarray() would refuse too, but AddressSanitizer takes an
+	 * overflowing size for a bug and aborts instead of returning NULL.
+	 */
+	if (size > 0 && ncap > SIZE_MAX / size) {
+		errno = ENOMEM;
+		return -1;
+	}
 	/* The pointer is copied out and back: vp is a T **, not a void **. */
 	memcpy(&v, vp, sizeof(v));
 	if ((nv = reallocarray(v, ncap, size)) == NULL)

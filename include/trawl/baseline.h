@@ -12,10 +12,10 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "trawl/output.h"
 #include "trawl/target.h"
 
 struct baseline;
-struct wbuf;
 
 /* The longest name kept, in bytes; DNS stops at 253. */
 #define BASELINE_NAME_MAX 1024
@@ -73,27 +73,17 @@ int baseline_parse_buf(const char *buf, size_t len, const char *name,
 int baseline_save(const struct baseline *b, const char *path, char *err,
     size_t errlen);
 
-enum baseline_change_kind {
-	BASELINE_HOST_UP,	/* open ports now, none in the baseline */
-	BASELINE_HOST_DOWN,	/* open ports in the baseline, none now */
-	BASELINE_PORT_OPENED,	/* open now, not in the baseline */
-	BASELINE_PORT_CLOSED,	/* in the baseline, not open now */
-};
-
 /*
- * One change.  port is 0 for host changes.  names, sorted and distinct:
- * for a host that came up (and its ports) this run's, for one that went
- * down the baseline's; for an address open in both, this run's, or the
- * baseline's when this run has none (reached by address this time).
- * Valid only during the call.
+ * One change: out as the outputs take it (output.h), and the address as a
+ * number too.  out.port is 0 for host changes.  out.names, sorted and
+ * distinct: for a host that came up (and its ports) this run's, for one
+ * that went down the baseline's; for an address open in both, this run's,
+ * or the baseline's when this run has none (reached by address this
+ * time).  Valid only during the call.
  */
 struct baseline_change {
-	enum baseline_change_kind kind;
-	int family;
+	struct out_change out;
 	target_u128 addr;
-	uint16_t port;
-	const char *const *names;
-	size_t nnames;
 };
 
 typedef void baseline_change_fn(void *ctx, const struct baseline_change *c);
@@ -111,25 +101,5 @@ typedef void baseline_change_fn(void *ctx, const struct baseline_change *c);
  */
 ssize_t baseline_diff(const struct baseline *old, const struct baseline *now,
     baseline_change_fn *fn, void *ctx);
-
-/* "host-up", "host-down", "port-opened", "port-closed". */
-const char *baseline_change_name(enum baseline_change_kind kind);
-
-/*
- * A change as one line for people, names escaped with textesc_text():
- *	+ host 192.0.2.9 (www.example.com) up
- *	+ 192.0.2.9 (www.example.com) port 443/tcp open
- *	- 192.0.2.4 port 22/tcp no longer open
- *	- host 192.0.2.4 down
- */
-void baseline_change_text(struct wbuf *w, const struct baseline_change *c);
-/*
- * A change as one JSON object and a newline, for NDJSON streams:
- *	{"change":"port-opened","ip":"192.0.2.9","port":443,"proto":"tcp",
- *	    "names":["www.example.com"]}
- * "port" and "proto" only for port changes, "names" only when there are
- * any (an array: an address may have many, and a change is one object).
- */
-void baseline_change_ndjson(struct wbuf *w, const struct baseline_change *c);
 
 #endif

@@ -122,6 +122,15 @@ const char *output_change_name(enum out_change_kind kind);
 void output_change_line(struct wbuf *w, const struct out_change *c,
     void (*esc)(struct wbuf *w, const char *s));
 
+/*
+ * For the formats of one record per port and name (NDJSON, CSV): row for
+ * each reported port of h, in order, once per name it was reached by, or
+ * once with name NULL for a host reached by address.
+ */
+typedef void out_row_fn(struct wbuf *w, const struct out_host *h,
+    const char *name, const struct out_port *p);
+void output_rows(struct wbuf *w, const struct out_host *h, out_row_fn *row);
+
 /* For the formats: run's fields, or what to say without them. */
 void output_run_fill(const struct out_run *run, struct out_run *out);
 /* A time as nmap shows it, "Wed Nov 25 10:21:12 2026" (local time). */

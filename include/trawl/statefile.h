@@ -19,6 +19,7 @@
 #define TRAWL_STATEFILE_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 struct statefile;
 struct wbuf;
@@ -61,6 +62,11 @@ size_t statefile_line(const struct statefile *sf);
  */
 int statefile_bad(struct statefile *sf, const char *what);
 void statefile_close(struct statefile *sf);
+/*
+ * A word of 1 to 16 hex digits, either case, into *v: a fingerprint, as
+ * the kinds write it ("%016" PRIx64).  0, or -1 for anything else.
+ */
+int statefile_hex64(const char *word, uint64_t *v);
 
 /*
  * Write the lines between the header and "end" into w.  Write errors are

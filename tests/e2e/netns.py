@@ -18,6 +18,7 @@ Exit codes follow meson: 0 pass, 1 fail, 77 skip (with the reason printed),
 
 import collections
 import errno
+import functools
 import ipaddress
 import json
 import os
@@ -405,6 +406,16 @@ class Listeners:
         self._socks.clear()
 
 
+def listen(pairs):
+    """Listeners on each (ip, port) of pairs, started.  A pair already
+    taken is left out: the listeners' pairs are those they hold."""
+    lst = Listeners()
+    for ip, port in pairs:
+        lst.add(ip, port)
+    lst.start()
+    return lst
+
+
 # --- reference prober ------------------------------------------------------
 
 def probe(pairs, timeout=0.5, concurrency=200):
@@ -447,6 +458,7 @@ def probe(pairs, timeout=0.5, concurrency=200):
 
 # --- ground truth ----------------------------------------------------------
 
+@functools.lru_cache(maxsize=65536)
 def canon(ip):
     return ipaddress.ip_address(ip).compressed
 
@@ -562,40 +574,95 @@ class Run:
         return self.err.splitlines()
 
 
-def run(argv, timeout=60, input=None, wrap=None):
-    """Run trawl (argv[0] is its path); wrap is a prefix such as a shell
-    that sets limits.  A run that hangs is killed and reported."""
-    full = (wrap or []) + list(argv)
+# The variables that pick a shard for --shards: none of the environment the
+# tests run in reaches trawl (a test that wants a shard says which).
+SHARD_ENV = ('JOB_COMPLETION_INDEX', 'SLURM_ARRAY_TASK_ID',
+             'SLURM_ARRAY_TASK_MIN')
+
+
+def start(argv, input=None, wrap=None, cwd=None, env=None):
+    """Start trawl (argv[0] is its path; numbers in argv are made words)
+    for finish(): a subprocess.Popen.  wrap is a prefix such as a shell
+    that sets limits, input text for its standard input, env variables
+    to add to the environment."""
+    argv = [str(a) for a in argv]
+    full_env = {k: v for k, v in os.environ.items() if k not in SHARD_ENV}
+    full_env.update(env or {})
     log('+ ' + shlex.join(argv))
-    t0 = time.monotonic()
+    p = subprocess.Popen((wrap or []) + argv, stdin=None if input is None
+                         else subprocess.PIPE, stdout=subprocess.PIPE,
+                         stderr=subprocess.PIPE, text=True,
+                         errors='backslashreplace', cwd=cwd, env=full_env)
+    p.trawl_argv, p.trawl_input = argv, input
+    p.trawl_t0 = time.monotonic()
+    return p
+
+
+def finish(p, timeout=60):
+    """Wait for trawl begun by start(): its Run.  A run that hangs is
+    killed and reported (exit None)."""
+    argv = p.trawl_argv
     try:
-        r = subprocess.run(full, input=input, capture_output=True,
-                           text=True, timeout=timeout,
-                           errors='backslashreplace')
-    except subprocess.TimeoutExpired as e:
-        def txt(b):
-            if b is None:
-                return ''
-            return b.decode('utf-8', 'replace') if isinstance(b, bytes) \
-                else b
+        out, err = p.communicate(p.trawl_input, timeout=timeout)
+    except subprocess.TimeoutExpired:
+        p.kill()
+        try:
+            out, err = p.communicate(timeout=10)
+        except subprocess.TimeoutExpired:
+            out, err = '', ''
         log('TIMEOUT: trawl did not finish within %d s: %s'
             % (timeout, shlex.join(argv)))
-        log('stderr so far: ' + txt(e.stderr)[-2000:])
-        return Run(argv, None, txt(e.stdout), txt(e.stderr), timeout)
-    el = time.monotonic() - t0
+        log('stderr so far: ' + err[-2000:])
+        return Run(argv, None, out, err, timeout)
+    el = time.monotonic() - p.trawl_t0
     log('  exit %s in %.2f s, %d bytes out, stderr: %s' % (
-        r.returncode, el, len(r.stdout),
-        (r.stderr.strip()[-600:] or '(empty)')))
-    return Run(argv, r.returncode, r.stdout, r.stderr, el)
+        p.returncode, el, len(out), (err.strip()[-600:] or '(empty)')))
+    return Run(argv, p.returncode, out, err, el)
+
+
+def run(argv, timeout=60, input=None, wrap=None, cwd=None, env=None):
+    """Run trawl: start() and finish()."""
+    return finish(start(argv, input, wrap, cwd, env), timeout)
+
+
+DRY_RE = re.compile(r'^(\d+) probes \((\d+) hosts x (\d+) ports'
+                    r'((?:, shard \d+/\d+)?)((?:, resumed)?)\)$')
+
+
+def parse_dry(ck, run_):
+    """What a --dry-run said: (probes, hosts, ports, 'shard I/N' or '',
+    resumed); None when it did not exit 0 with that one line (a failed
+    check)."""
+    lines = run_.out.splitlines()
+    m = DRY_RE.match(lines[0]) if len(lines) == 1 else None
+    if not ck.check(run_.rc == 0 and m is not None,
+                    'expected exit 0 and one line "<N> probes (<H> hosts x '
+                    '<P> ports[, shard I/N][, resumed])", got exit %s, '
+                    'stdout %r, stderr %r (%s)'
+                    % (run_.rc, run_.out, run_.err, run_.cmd)):
+        return None
+    return (int(m.group(1)), int(m.group(2)), int(m.group(3)),
+            m.group(4)[2:], bool(m.group(5)))
 
 
 class _Obj(list):
     pass
 
 
-def parse_ndjson(ck, run_, where=None):
+_RTT_RE = re.compile(r'"rtt_ms":\d+\.\d{3}[,}]')
+_KEYS = frozenset(KEY_ORDER)
+CHANGE_KEY_ORDER = ('change', 'ip', 'port', 'proto', 'names')
+_CHANGE_KEYS = frozenset(CHANGE_KEY_ORDER)
+CHANGES = ('host-up', 'host-down', 'port-opened', 'port-closed')
+
+
+def parse_ndjson(ck, run_, where=None, changes=None):
     """Records of an NDJSON output, each checked against the contract's
-    key order and types.  Returns a list of dicts."""
+    key order and types.  Returns a list of dicts.
+
+    With changes (a list), the "change" records of --baseline are checked
+    too and appended to it, in order, and must come after every port
+    record; without it, a change record is a record without its keys."""
     text = run_.out if where is None else where
     what = run_.cmd
     recs = []
@@ -613,41 +680,111 @@ def parse_ndjson(ck, run_, where=None):
             continue
         keys = [k for k, _ in pairs]
         rec = dict(pairs)
-        ok = ck.check(len(keys) == len(rec), 'duplicate key: %r' % line)
-        want = [k for k in KEY_ORDER if k in rec]
-        ok &= ck.check(keys == want and set(keys) <= set(KEY_ORDER),
-                       'keys %r, contract order %r: %r' % (keys, want, line))
-        for k in ('ip', 'port', 'proto', 'state', 'reason'):
-            ok &= ck.check(k in rec, 'key %r missing: %r' % (k, line))
-        if not ok:
-            continue
-        ck.check(isinstance(rec['ip'], str) and isinstance(rec['port'], int)
-                 and not isinstance(rec['port'], bool)
-                 and isinstance(rec['reason'], str) and rec['reason'],
-                 'bad value types: %r' % line)
-        ck.check(rec['proto'] == 'tcp', '"proto" not "tcp": %r' % line)
-        ck.check(rec['state'] in STATES, 'unknown state: %r' % line)
-        if 'ip' in rec and isinstance(rec['ip'], str):
-            try:
-                ck.check(canon(rec['ip']) == rec['ip'],
-                         'ip not in canonical compressed form: %r' % line)
-            except ValueError:
-                ck.check(False, 'ip is not an address: %r' % line)
-        has_rtt = rec['state'] in ('open', 'closed')
-        ck.check(('rtt_ms' in rec) == has_rtt,
-                 '"rtt_ms" must be present exactly for open/closed: %r'
-                 % line)
-        if 'rtt_ms' in rec:
-            ck.check(re.search(r'"rtt_ms":\d+\.\d{3}[,}]', line) is not None
-                     and rec['rtt_ms'] >= 0,
-                     'rtt_ms not a non-negative number with 3 decimals: %r'
-                     % line)
-        svc = service(rec['port']) if isinstance(rec['port'], int) else None
-        ck.check(rec.get('service') == svc,
-                 'service %r, /etc/services says %r: %r'
-                 % (rec.get('service'), svc, line))
-        recs.append(rec)
+        if changes is not None and keys[:1] == ['change']:
+            if _check_change(ck, rec, keys, line):
+                changes.append(rec)
+        elif _check_record(ck, rec, keys, line):
+            ck.check(not changes, 'a port record after the changes (%s): '
+                     '%r' % (what, line))
+            recs.append(rec)
     return recs
+
+
+def _check_keys(ck, rec, keys, order, allowed, needed, line):
+    """Keys of a record: each once, in the contract's order, none
+    missing.  False (said why) when they are not."""
+    ok = True
+    if len(keys) != len(rec):
+        ok = ck.check(False, 'duplicate key: %r' % (line,))
+    want = [k for k in order if k in rec]
+    if keys != want or not set(keys) <= allowed:
+        ok = ck.check(False, 'keys %r, contract order %r: %r'
+                      % (keys, want, line))
+    for k in needed:
+        if k not in rec:
+            ok = ck.check(False, 'key %r missing: %r' % (k, line))
+    return ok
+
+
+def _check_ip(ck, ip, line):
+    try:
+        if canon(ip) != ip:
+            ck.check(False, 'ip not in canonical compressed form: %r'
+                     % (line,))
+    except ValueError:
+        ck.check(False, 'ip is not an address: %r' % (line,))
+
+
+def _check_record(ck, rec, keys, line):
+    """A port record against the contract; False when its keys are wrong
+    (it is left out then).  Messages are made only for what fails: an
+    output may have hundreds of thousands of records."""
+    if not _check_keys(ck, rec, keys, KEY_ORDER, _KEYS,
+                       ('ip', 'port', 'proto', 'state', 'reason'), line):
+        return False
+    if not (isinstance(rec['ip'], str) and isinstance(rec['port'], int)
+            and not isinstance(rec['port'], bool)
+            and isinstance(rec['reason'], str) and rec['reason']):
+        ck.check(False, 'bad value types: %r' % (line,))
+    if rec['proto'] != 'tcp':
+        ck.check(False, '"proto" not "tcp": %r' % (line,))
+    if rec['state'] not in STATES:
+        ck.check(False, 'unknown state: %r' % (line,))
+    if isinstance(rec['ip'], str):
+        _check_ip(ck, rec['ip'], line)
+    if ('rtt_ms' in rec) != (rec['state'] in ('open', 'closed')):
+        ck.check(False, '"rtt_ms" must be present exactly for open/closed: '
+                 '%r' % (line,))
+    if 'rtt_ms' in rec and not (_RTT_RE.search(line) is not None and
+                                rec['rtt_ms'] >= 0):
+        ck.check(False, 'rtt_ms not a non-negative number with 3 decimals: '
+                 '%r' % (line,))
+    svc = service(rec['port']) if isinstance(rec['port'], int) else None
+    if rec.get('service') != svc:
+        ck.check(False, 'service %r, /etc/services says %r: %r'
+                 % (rec.get('service'), svc, line))
+    return True
+
+
+def _check_change(ck, rec, keys, line):
+    """A change record (--baseline) against the contract:
+    {"change":KIND,"ip":IP[,"port":N,"proto":"tcp"][,"names":[...]]},
+    port and proto for port changes only, names only when there are any,
+    sorted and distinct.  False when its keys are wrong."""
+    port_change = rec['change'] in ('port-opened', 'port-closed')
+    need = ('change', 'ip') + (('port', 'proto') if port_change else ())
+    ok = _check_keys(ck, rec, keys, CHANGE_KEY_ORDER, _CHANGE_KEYS, need,
+                     line)
+    if not port_change and ('port' in rec or 'proto' in rec):
+        ok = ck.check(False, 'port or proto in a host change: %r' % (line,))
+    if not ok:
+        return False
+    if rec['change'] not in CHANGES:
+        ck.check(False, 'unknown change: %r' % (line,))
+    if isinstance(rec['ip'], str):
+        _check_ip(ck, rec['ip'], line)
+    else:
+        ck.check(False, 'bad value types: %r' % (line,))
+    if port_change and not (
+            isinstance(rec['port'], int) and
+            not isinstance(rec['port'], bool) and
+            0 < rec['port'] < 65536 and rec['proto'] == 'tcp'):
+        ck.check(False, 'bad port or proto: %r' % (line,))
+    names = rec.get('names')
+    if 'names' in rec and not (
+            isinstance(names, list) and names and
+            all(isinstance(x, str) and x for x in names) and
+            names == sorted(set(names))):
+        ck.check(False, '"names" not a list of names, sorted and distinct: '
+                 '%r' % (line,))
+    return True
+
+
+def read_ndjson(ck, path, changes=None):
+    """parse_ndjson() of a file."""
+    with open(path, errors='backslashreplace') as f:
+        text = f.read()
+    return parse_ndjson(ck, Run([path], 0, text, '', 0), changes=changes)
 
 
 _svc_cache = {}

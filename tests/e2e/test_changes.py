@@ -11,7 +11,6 @@ closing comment) and nmap's XML (<output> elements before <runstats>, the
 document still valid against nmap's DTD).  CSV has no place for them: trawl
 says so on stderr, once per CSV output, and writes the CSV unchanged.
 """
-import json
 import os
 import shutil
 import subprocess
@@ -83,15 +82,12 @@ if ck.check('Changes since the last run:' in text, 'text: no header:\n%s'
                                            for l in text[:i]),
              'text: the changes after the hosts, %r' % text[i:])
 
-# NDJSON: the records after every port record.
-recs = [json.loads(l) for l in data['ndjson'].splitlines()]
-changes = [(x['change'], x['ip'], x.get('port')) for x in recs
-           if 'change' in x]
-first_change = next((i for i, x in enumerate(recs) if 'change' in x),
-                    len(recs))
-ck.check(changes == RECORDS and all('change' in x
-                                    for x in recs[first_change:]),
-         'ndjson: change records %r' % changes)
+# NDJSON: the records after every port record (parse_ndjson() checks
+# that, and each record against the contract).
+recs = []
+netns.read_ndjson(ck, out['ndjson'], changes=recs)
+changes = [(x['change'], x['ip'], x.get('port')) for x in recs]
+ck.check(changes == RECORDS, 'ndjson: change records %r' % changes)
 
 # Grepable: comments after the host lines, before the closing comment.
 glines = data['grep'].splitlines()

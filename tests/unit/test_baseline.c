@@ -17,7 +17,9 @@
 #include <unistd.h>
 
 #include "trawl/baseline.h"
+#include "trawl/output.h"
 #include "trawl/target.h"
+#include "trawl/textesc.h"
 #include "trawl/wbuf.h"
 
 static target_u128
@@ -76,15 +78,23 @@ sink_close(struct sink *s)
 	return text;
 }
 
+/*
+ * A change as the outputs write it (output.h): the line of the text
+ * format, or NDJSON's record.  What a change says -- which, in what order,
+ * with which names -- is the baseline's; how it is written, the writers'
+ * (test_writers.c has it byte for byte in every format).
+ */
 static void
 on_change(void *ctx, const struct baseline_change *c)
 {
 	struct sink *s = ctx;
 
-	if (s->ndjson)
-		baseline_change_ndjson(s->w, c);
-	else
-		baseline_change_text(s->w, c);
+	if (s->ndjson) {
+		out_ndjson.change(s->w, &c->out, false);
+	} else {
+		output_change_line(s->w, &c->out, textesc_text);
+		wbuf_putc(s->w, '\n');
+	}
 }
 
 /* The changes from old to now, as text lines; *n gets the count. */

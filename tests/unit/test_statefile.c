@@ -1,7 +1,7 @@
 /*
  * State files: the layout read the same from a buffer and from a file,
  * every way a damaged one is refused with its line, lines split across
- * the reader's chunks, and the atomic replace -- the mode kept, nothing
+ * the reader's chunks, the fingerprint word, and the atomic replace -- the mode kept, nothing
  * left behind when it fails (in ways root cannot get around), and two
  * writers at once never in the same temporary file.
  */
@@ -366,6 +366,32 @@ START_TEST(long_lines)
 }
 END_TEST
 
+/* Fingerprints: hex digits as written, nothing strtoull() would let by. */
+START_TEST(hex64)
+{
+	static const char *const bad[] = {
+		"", "-1", "+1", " 1", "1 ", "0x1f", "g", "12345678901234567",
+		"00000000000000001", "1.0",
+	};
+	uint64_t v = 7;
+
+	ck_assert_int_eq(statefile_hex64("9a3c5e0d12ab34cd", &v), 0);
+	ck_assert_uint_eq(v, 0x9a3c5e0d12ab34cdULL);
+	ck_assert_int_eq(statefile_hex64("FFFFFFFFFFFFFFFF", &v), 0);
+	ck_assert_uint_eq(v, UINT64_MAX);
+	ck_assert_int_eq(statefile_hex64("0", &v), 0);
+	ck_assert_uint_eq(v, 0);
+	ck_assert_int_eq(statefile_hex64("00ff", &v), 0);
+	ck_assert_uint_eq(v, 0xff);
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		v = 7;
+		ck_assert_msg(statefile_hex64(bad[i], &v) == -1,
+		    "'%s' taken", bad[i]);
+		ck_assert_uint_eq(v, 7);
+	}
+}
+END_TEST
+
 /*
  * Megabytes of lines of every length, read from a file and from memory
  * by chunks: each line whole and in its place, wherever a chunk ends.
@@ -724,6 +750,7 @@ statefile_suite(void)
 	tcase_add_test(rd, refused_by_caller);
 	tcase_add_test(rd, long_lines);
 	tcase_add_test(rd, across_chunks);
+	tcase_add_test(rd, hex64);
 	tcase_set_timeout(rd, 60);
 	suite_add_tcase(s, rd);
 	tcase_add_test(wr, save_and_read_back);

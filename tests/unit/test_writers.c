@@ -9,7 +9,10 @@
  * a hostile name (quotes, <, >, &, a comma, a control character, a
  * backslash, invalid and valid UTF-8); every port state; ports with a
  * service name (22 ssh, 80 http, 443 https) and one without (47999); two
- * names that gave no address, one of them hostile too.
+ * names that gave no address, one of them hostile too.  A complete scan
+ * ends with changes since the last run (--baseline) of every kind, with no
+ * name, one, two and the hostile one: where each format puts them and how
+ * it escapes them (CSV has no place for them and must not change).
  *
  * Golden files are found in $TRAWL_GOLDEN_DIR (tests/unit/meson.build sets
  * it).  To write them anew after a deliberate change of a format:
@@ -120,6 +123,25 @@ batch3(struct scan_event *e, size_t *n)
 	e[(*n)++] = ev(4, 443, STATE_OPEN, 0, 40 * MS);
 	e[(*n)++] = ev(4, 22, STATE_CLOSED, ECONNREFUSED, 41 * MS);
 }
+
+/*
+ * Changes since the last run, in the order baseline_diff() gives them:
+ * (family, address, port), a host before its ports.
+ */
+static const char *const both[] = { "alt.example.com", "www.example.com" };
+static const char *const hostile[] = { HOSTILE };
+static const char *const v6[] = { "v6.example.net" };
+
+static const struct out_change changes[] = {
+	{ OUT_PORT_CLOSED, AF_INET, "192.0.2.1", 80, both, 2 },
+	{ OUT_PORT_OPENED, AF_INET, "192.0.2.1", 47999, both, 2 },
+	{ OUT_HOST_DOWN, AF_INET, "192.0.2.2", 0, NULL, 0 },
+	{ OUT_PORT_CLOSED, AF_INET, "192.0.2.2", 22, NULL, 0 },
+	{ OUT_HOST_UP, AF_INET, "192.0.2.3", 0, hostile, 1 },
+	{ OUT_PORT_OPENED, AF_INET, "192.0.2.3", 80, hostile, 1 },
+	{ OUT_HOST_UP, AF_INET6, "2001:db8::1", 0, v6, 1 },
+	{ OUT_PORT_OPENED, AF_INET6, "2001:db8::1", 443, v6, 1 },
+};
 
 /* --- the formats ---------------------------------------------------------- */
 
@@ -259,6 +281,11 @@ run_scan(bool interrupted, char *text[NFORMATS], size_t len[NFORMATS],
 		n = 0;
 		batch3(e, &n);
 		ck_assert_int_eq(collect_deliver(c, e, n, 6), 0);
+		/* As compare_finish() does, after a scan that ran its course. */
+		collect_drain(c);
+		for (size_t i = 0; i < sizeof(changes) / sizeof(changes[0]);
+		    i++)
+			collect_change(c, &changes[i]);
 	}
 	memset(&st, 0, sizeof(st));
 	st.probes = space_probes(space);
