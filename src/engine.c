@@ -306,13 +306,15 @@ shortage(struct engine *e, int err)
  * (RCU callbacks, kworkers) that preempts our threads.  perf sched showed
  * a loopback sweep at -c 1024 losing 10% of its CPU time that way; with
  * the window it runs 10% faster.  So the window starts at WINDOW_MIN and
- * shrinks by an eighth per such round.  As soon as fewer than half had
- * their answer -- a slower network, dropped ports -- the network needs
- * more: take all of the concurrency at once.  (engine_run() looks without
- * sleeping while the window is narrowed, so that this happens before a
- * wait, not after a timeout.)  This is the bandwidth-delay product that
- * TCP's BBR aims its window at, measured crudely: we only need to know
- * whether the window is too large.
+ * shrinks by an eighth per such round.  When fewer than half had their
+ * answer -- a slower network, dropped ports -- the network needs more:
+ * the window grows by the answers that came (TCP's slow start: a
+ * thousand SYNs at once would overflow a queue on the way), and when none
+ * came for a while (silent ports, which need no room kept for answers) it
+ * quadruples, up to all of -c.  (engine_run() sleeps no longer than that
+ * while, so that this happens before the timeouts, not after.)  This is
+ * the bandwidth-delay product that TCP's BBR aims its window at, measured
+ * crudely: we only need to know whether the window is too large.
  */
 static unsigned
 window_floor(const struct engine *e)
@@ -355,8 +357,8 @@ window_adjust(struct engine *e, unsigned before)
 		 * charge of it (pace.c).  No answer at all for a
 		 * while (longer before the first: a path's round trip is not
 		 * known yet): silent ports, which need no room kept for their
-		 * answers: twice the window, each such while, up to all of
-		 * -c.
+		 * answers: four times the window, each such while, up to all
+		 * of -c.
 		 */
 		if (e->answers > 0 && (!pace_queueing(&e->pace) ||
 		    pace_paced(&e->pace)))
@@ -365,8 +367,8 @@ window_adjust(struct engine *e, unsigned before)
 			    e->cfg.concurrency;
 		else if (now - e->last_answer >= silence(e) &&
 		    now - e->last_widen >= silence(e)) {
-			e->window = 2 * e->window < e->cfg.concurrency ?
-			    2 * e->window : e->cfg.concurrency;
+			e->window = 4 * e->window < e->cfg.concurrency ?
+			    4 * e->window : e->cfg.concurrency;
 			e->last_widen = now;
 		}
 	}
@@ -1143,12 +1145,17 @@ engine_run(struct engine *e)
 			e->last_start = now;
 		}
 		/*
-		 * A narrowed window must not sleep on probes that need a
-		 * wider one: look without waiting, and if nothing has
-		 * answered, window_adjust() widens it before we sleep.
+		 * A narrowed window must not sleep past the moment a silence
+		 * would widen it (window_adjust()): an answer wakes us
+		 * anyway, and until then there is nothing to look at.
 		 */
-		if (e->window < e->cfg.concurrency && before > 0)
-			wait = 0;
+		if (e->window < e->cfg.concurrency && before > 0) {
+			uint64_t at = (e->last_answer > e->last_widen ?
+			    e->last_answer : e->last_widen) + silence(e);
+
+			wait = at <= now ? 0 : at - now < wait ? at - now :
+			    wait;
+		}
 		e->answers = 0;
 		if (reactor_run_once(e->reactor, wait) < 0 && errno != EINTR) {
 			e->fatal_errno = errno;

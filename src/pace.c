@@ -45,8 +45,8 @@
  *     4 rttvar, the host's own once it has answered a few times, else the
  *     path's; between PACE_MIN_TIMEOUT_NS and -t, doubled for each retry
  *     (up to eight times: a path that got slower is waited for).  Before
- *     any answer, PACE_FIRST_TIMEOUT_NS or -t.  On a LAN a filtered port
- *     then costs tens of milliseconds, not a second.
+ *     any answer, -t: the user's word for how slow the path may be.  On a
+ *     LAN a filtered port then costs tens of milliseconds, not a second.
  *   - Retries: --retries, or its default while nothing was lost.  Once the
  *     path loses, a probe with no answer may have as many retries as ever
  *     brought one, plus one, and as many as the loss rate asks for (a
@@ -391,7 +391,7 @@ pace_timeout(const struct pace *p, const struct pace_host *h,
 	else if (p->rtt.samples > 0)
 		t = rtt_rto(&p->rtt);
 	else
-		t = PACE_FIRST_TIMEOUT_NS;
+		t = max;
 	/*
 	 * A queue that drained makes srtt small, and the next one fills
 	 * faster than srtt follows: never wait less than the slowest answer

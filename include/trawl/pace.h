@@ -14,9 +14,8 @@
 
 #include "trawl/u64map.h"
 
-/* The shortest and the first timeout of an attempt. */
+/* The shortest timeout of an attempt; before any answer, it is -t. */
 #define PACE_MIN_TIMEOUT_NS (30 * 1000000ULL)
-#define PACE_FIRST_TIMEOUT_NS (1000 * 1000000ULL)
 /* The most retries the path can earn (--retries takes 0..10 too). */
 #define PACE_MAX_RETRIES 10
 

@@ -138,7 +138,7 @@ def window(threads):
 
 def widen(threads):
     """Only dropped ports: nothing answers, so no round trip is known and
-    the first timeout is a second away (pace.h: PACE_FIRST_TIMEOUT_NS).
+    the first timeout is -t away (a minute here).
     Before it, the window must take all of -c 600: ~600 sockets at once,
     not the 64 a thread of a narrow window."""
     load_table()
