@@ -365,7 +365,13 @@ static const struct opttab_opt opts[] = {
 	    "repeatable, each in its own format"),
 	FN(NULL, "states", 0, "LIST", parse_states,
 	    "states to report: open,closed,filtered,unreachable,\n"
-	    "unresolved or all (default open)"),
+	    "unresolved or all (default open; xml and grep: all,\n"
+	    "as nmap shows them)"),
+	STRING(NULL, "stylesheet", 0, "URL", rc.stylesheet,
+	    "xml: the stylesheet to show it with (default\n"
+	    "nmap.xsl where it is installed)"),
+	FLAG(NULL, "no-stylesheet", 0, rc.no_stylesheet,
+	    "xml: no stylesheet"),
 	FN(NULL, "progress", 0, NULL, parse_progress,
 	    "live progress line on stderr (default on a terminal)"),
 	FN(NULL, "no-progress", 0, NULL, parse_progress,
@@ -631,7 +637,7 @@ cli_parse(int argc, char **argv, struct cli **out)
 	c->rc.scan.concurrency = DEFAULT_CONCURRENCY;
 	c->rc.scan.timeout_ms = DEFAULT_TIMEOUT_MS;
 	c->rc.scan.retries = DEFAULT_RETRIES;
-	c->rc.report = STATE_BIT(STATE_OPEN);
+	c->rc.report = 0;	/* each format's own (output.h) */
 	c->rc.targets.family = AF_UNSPEC;
 	c->rc.work.order = ITER_RANDOM;
 	c->rc.progress = -1;

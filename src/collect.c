@@ -1,13 +1,22 @@
 /*
- * Collector.  Hosts with reported ports live in a hash map (by host
- * index) and in a heap ordered by walk group, so that finishing the groups
- * below done_below costs only the hosts that are actually finished.  A host
- * with nothing to report costs nothing: most of a sweep is silence.
+ * Collector.  Hosts being scanned live in a hash map (by host index) and in
+ * a heap ordered by walk group, so that finishing the groups below
+ * done_below costs only the hosts that are actually finished.
+ *
+ * Every host with a result has a record: its counts per state (whether it
+ * answered, nmap's "up"; the <extraports> of the states not listed), the
+ * reasons of those results, when they came, and its round trips.  The
+ * ports themselves are held only in the states some output lists; and for
+ * an output with nmap's picture (out_format.nmap_picture), which lists a
+ * state other than open only when a host has few ports in it, no more than
+ * OUT_FEW + 1 of them: a host of 65535 closed ports holds a count, not
+ * 65535 ports.
  */
 #include <errno.h>
 #include <netdb.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "trawl/collect.h"
 #include "trawl/heap.h"
@@ -18,12 +27,26 @@
 #include "trawl/wbuf.h"
 
 #define MAX_OUTPUTS 8
+/* Distinct (state, errno) pairs a host's record counts. */
+#define WHY_MAX 8
 
 struct record {
 	struct heap_node node;		/* first: heap nodes cast back */
 	uint64_t host;
-	struct out_port *ports;
+	struct out_port *ports;		/* held: see keep_all, keep_few */
 	size_t nports, cap;
+	uint32_t count[STATE_COUNT];
+	struct {
+		uint8_t state;
+		int err;
+		uint32_t n;
+	} why[WHY_MAX];
+	size_t nwhy;
+	time_t start, end;
+	struct {
+		uint64_t srtt, rttvar;
+		uint32_t samples;
+	} rtt;
 };
 
 struct service {
@@ -33,15 +56,21 @@ struct service {
 struct collect {
 	const struct space *space;
 	const struct out_run *run;
-	unsigned report;		/* states the outputs get */
-	unsigned keep;			/* states held: report, and the hook's */
+	unsigned report;		/* --states; 0: each format's own */
+	/*
+	 * Ports held: every one in keep_all's states (outputs that list
+	 * every port, the hook); in keep_few's (nmap's picture), open ones
+	 * and the first OUT_FEW + 1 of each other state.
+	 */
+	unsigned keep_all, keep_few;
 	collect_hook_fn *hook;
 	void *hook_ctx;
 	struct out_port *shown;		/* a host's reported ports */
 	size_t shown_cap;
 	uint64_t count[STATE_COUNT];
-	uint64_t emitted;		/* hosts handed to the outputs */
+	uint64_t up;			/* hosts that answered */
 	uint64_t changes;		/* change records written */
+	time_t now;			/* of the batch being delivered */
 	int begun;			/* the formats' begin was called */
 
 	struct u64map held;		/* host -> its struct record */
@@ -56,7 +85,10 @@ struct collect {
 	struct {
 		const struct out_format *fmt;
 		struct wbuf *w;
+		unsigned states;	/* it lists */
+		bool down;		/* shows hosts that never answered */
 	} out[MAX_OUTPUTS];
+	struct out_extra extra[STATE_COUNT];	/* a host's, being emitted */
 	size_t nout;
 	int oom;
 };
@@ -101,7 +133,7 @@ collect_new(const struct space *space, unsigned report)
 	if (c == NULL)
 		return NULL;
 	c->space = space;
-	c->report = c->keep = report;
+	c->report = report;
 	c->byg = heap_new(64);
 	c->services = calloc(65536, sizeof(*c->services));
 	if (c->byg == NULL || c->services == NULL) {
@@ -141,12 +173,25 @@ int
 collect_add_output(struct collect *c, const struct out_format *fmt,
     struct wbuf *w)
 {
+	unsigned states = c->report != 0 ? c->report : fmt->states;
+
 	if (c->nout == MAX_OUTPUTS) {
 		errno = E2BIG;
 		return -1;
 	}
 	c->out[c->nout].fmt = fmt;
 	c->out[c->nout].w = w;
+	c->out[c->nout].states = states;
+	/*
+	 * A host that never answered is down: shown only when the user
+	 * asked for the states it has (nmap would not show it at all).
+	 */
+	c->out[c->nout].down = c->report & (STATE_BIT(STATE_FILTERED) |
+	    STATE_BIT(STATE_UNREACHABLE));
+	if (fmt->nmap_picture)
+		c->keep_few |= states;
+	else
+		c->keep_all |= states;
 	c->nout++;
 	return 0;
 }
@@ -199,6 +244,89 @@ cmp_port(const void *a, const void *b)
 	return (x->port > y->port) - (x->port < y->port);
 }
 
+static int
+cmp_extra(const void *a, const void *b)
+{
+	const struct out_extra *x = a, *y = b;
+
+	if (x->count != y->count)
+		return x->count < y->count ? 1 : -1;
+	return (x->state > y->state) - (x->state < y->state);
+}
+
+/* The unlisted ports of r in state st, with their reasons, into e. */
+static void
+extra_fill(const struct record *r, enum state st, struct out_extra *e)
+{
+	memset(e, 0, sizeof(*e));
+	e->state = (uint8_t)st;
+	e->count = r->count[st];
+	for (size_t i = 0; i < r->nwhy; i++) {
+		const char *why;
+		size_t k;
+
+		if (r->why[i].state != st)
+			continue;
+		why = state_reason(r->why[i].err, st);
+		for (k = 0; k < e->nwhy; k++)
+			if (strcmp(e->why[k].reason, why) == 0)
+				break;
+		if (k == e->nwhy) {
+			if (e->nwhy == OUT_REASONS)
+				continue;	/* the rarest go unnamed */
+			e->why[e->nwhy++].reason = why;
+		}
+		e->why[k].count += r->why[i].n;
+	}
+	/* The most common reason first. */
+	for (size_t i = 1; i < e->nwhy; i++)
+		for (size_t k = i; k > 0 &&
+		    e->why[k].count > e->why[k - 1].count; k--) {
+			const char *t = e->why[k].reason;
+			uint32_t n = e->why[k].count;
+
+			e->why[k] = e->why[k - 1];
+			e->why[k - 1].reason = t;
+			e->why[k - 1].count = n;
+		}
+}
+
+/*
+ * h as output o shows it: the ports it lists, the states it counts
+ * instead.  Whether o shows the host at all; -1 out of memory.
+ */
+static int
+host_for(struct collect *c, size_t o, const struct record *r,
+    struct out_host *h)
+{
+	const struct out_format *fmt = c->out[o].fmt;
+	unsigned states = c->out[o].states, listed = 0;
+	size_t n = 0;
+
+	for (int s = 0; s < STATE_UNRESOLVED; s++)
+		if ((states & STATE_BIT(s)) && (!fmt->nmap_picture ||
+		    s == STATE_OPEN || r->count[s] <= OUT_FEW))
+			listed |= STATE_BIT(s);
+	if (vec_reserve(&c->shown, &c->shown_cap, r->nports,
+	    sizeof(*c->shown)) != 0)
+		return -1;
+	for (size_t i = 0; i < r->nports; i++)
+		if (listed & STATE_BIT(r->ports[i].state))
+			c->shown[n++] = r->ports[i];
+	h->ports = c->shown;
+	h->nports = n;
+	h->extra = c->extra;
+	h->nextra = 0;
+	if (!fmt->nmap_picture)
+		return n > 0;
+	for (int s = 0; s < STATE_UNRESOLVED; s++)
+		if (r->count[s] > 0 && !(listed & STATE_BIT(s)))
+			extra_fill(r, (enum state)s, &c->extra[h->nextra++]);
+	qsort(c->extra, h->nextra, sizeof(*c->extra), cmp_extra);
+	return h->up || n > 0 || (c->out[o].down &&
+	    r->count[STATE_FILTERED] + r->count[STATE_UNREACHABLE] > 0);
+}
+
 static void
 emit(struct collect *c, struct record *r)
 {
@@ -207,44 +335,47 @@ emit(struct collect *c, struct record *r)
 	struct out_host h;
 	int family = space_host(c->space, r->host, &addr);
 
-	collect_begin(c);
+	/* The header comes before the hook sees a host it may show. */
+	if (r->nports > 0 || r->count[STATE_OPEN] + r->count[STATE_CLOSED] > 0)
+		collect_begin(c);
 	qsort(r->ports, r->nports, sizeof(*r->ports), cmp_port);
 	for (size_t i = 0; i < r->nports; i++)
 		r->ports[i].service = service_name(c, r->ports[i].port);
+	memset(&h, 0, sizeof(h));
 	h.family = family;
 	h.addr = target_ntop(family, addr, text, sizeof(text));
 	h.nnames = space_names(c->space, r->host, &h.names);
-	h.ports = r->ports;
-	h.nports = r->nports;
-	if (c->hook != NULL)
+	h.up = r->count[STATE_OPEN] + r->count[STATE_CLOSED] > 0;
+	h.start = r->start;
+	h.end = r->end;
+	h.srtt_ns = r->rtt.srtt;
+	h.rttvar_ns = r->rtt.rttvar;
+	c->up += h.up;
+	if (c->hook != NULL && r->nports > 0) {
+		/* Every port held: the hook's states are among them. */
+		h.ports = r->ports;
+		h.nports = r->nports;
 		c->hook(c->hook_ctx, &h, addr);
-	if (c->keep != c->report) {
-		/* Held for the hook only: the outputs see what they asked. */
-		size_t n = 0;
+	}
+	for (size_t i = 0; i < c->nout; i++) {
+		int shown = host_for(c, i, r, &h);
 
-		if (vec_reserve(&c->shown, &c->shown_cap, r->nports,
-		    sizeof(*c->shown)) != 0) {
+		if (shown < 0) {
 			c->oom = 1;
 			return;
 		}
-		for (size_t i = 0; i < r->nports; i++)
-			if (c->report & STATE_BIT(r->ports[i].state))
-				c->shown[n++] = r->ports[i];
-		if (n == 0)
-			return;
-		h.ports = c->shown;
-		h.nports = n;
+		if (shown) {
+			collect_begin(c);
+			c->out[i].fmt->host(c->out[i].w, &h);
+		}
 	}
-	for (size_t i = 0; i < c->nout; i++)
-		c->out[i].fmt->host(c->out[i].w, &h);
-	c->emitted++;
 }
 
 void
 collect_set_hook(struct collect *c, unsigned states, collect_hook_fn *fn,
     void *ctx)
 {
-	c->keep = c->report | states;
+	c->keep_all |= states;
 	c->hook = fn;
 	c->hook_ctx = ctx;
 }
@@ -297,23 +428,89 @@ outputs_flush(struct collect *c)
 	return failed || c->oom ? -1 : 0;
 }
 
+/* RFC 6298's estimator, as pace.c keeps it, for nmap's <times>. */
+static void
+rtt_add(struct record *r, uint64_t rtt)
+{
+	if (r->rtt.samples++ == 0) {
+		r->rtt.srtt = rtt;
+		r->rtt.rttvar = rtt / 2;
+		return;
+	}
+	r->rtt.rttvar = (3 * r->rtt.rttvar + (r->rtt.srtt > rtt ?
+	    r->rtt.srtt - rtt : rtt - r->rtt.srtt)) / 4;
+	r->rtt.srtt = (7 * r->rtt.srtt + rtt) / 8;
+}
+
+static void
+why_add(struct record *r, enum state st, int err)
+{
+	size_t i;
+
+	for (i = 0; i < r->nwhy; i++)
+		if (r->why[i].state == st && r->why[i].err == err)
+			break;
+	if (i == r->nwhy) {
+		/* Full: the last of the same state takes it, roughly. */
+		if (r->nwhy == WHY_MAX) {
+			for (i = WHY_MAX; i > 0 && r->why[i - 1].state != st;)
+				i--;
+			if (i-- == 0)
+				return;
+		} else {
+			r->why[r->nwhy].state = (uint8_t)st;
+			r->why[r->nwhy].err = err;
+			r->why[r->nwhy].n = 0;
+			r->nwhy++;
+		}
+	}
+	r->why[i].n++;
+}
+
+/* The held ports of r in state st let go: they will be counted, not shown. */
+static void
+purge(struct record *r, enum state st)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < r->nports; i++)
+		if (r->ports[i].state != st)
+			r->ports[n++] = r->ports[i];
+	r->nports = n;
+}
+
 int
 collect_deliver(void *ctx, const struct scan_event *ev, size_t n,
     uint64_t done_below)
 {
 	struct collect *c = ctx;
 
+	c->now = time(NULL);
 	for (size_t i = 0; i < n; i++) {
+		enum state st = (enum state)ev[i].state;
+		unsigned bit = STATE_BIT(st);
 		struct record *r;
 		struct out_port *p;
 
-		c->count[ev[i].state]++;
-		if (!(c->keep & STATE_BIT(ev[i].state)))
-			continue;
+		c->count[st]++;
 		r = record_of(c, ev[i].host, ev[i].group, true);
 		if (r == NULL) {
 			c->oom = 1;
 			return -1;
+		}
+		if (r->start == 0)
+			r->start = c->now;
+		r->end = c->now;
+		r->count[st]++;
+		why_add(r, st, ev[i].err);
+		if ((st == STATE_OPEN || st == STATE_CLOSED) && ev[i].rtt_ns > 0)
+			rtt_add(r, ev[i].rtt_ns);
+		if (!(c->keep_all & bit) && (!(c->keep_few & bit) ||
+		    (st != STATE_OPEN && r->count[st] > OUT_FEW))) {
+			/* One too many to list: the ones held go too. */
+			if ((c->keep_few & bit) && r->count[st] == OUT_FEW + 1)
+				purge(r, st);
+			continue;
 		}
 		if (vec_reserve(&r->ports, &r->cap, r->nports + 1,
 		    sizeof(*r->ports)) != 0) {
@@ -335,12 +532,13 @@ void
 collect_unresolved(struct collect *c, const char *name, const char *why)
 {
 	c->count[STATE_UNRESOLVED]++;
-	if (!(c->report & STATE_BIT(STATE_UNRESOLVED)))
-		return;
-	collect_begin(c);
-	for (size_t i = 0; i < c->nout; i++)
-		if (c->out[i].fmt->unresolved != NULL)
+	for (size_t i = 0; i < c->nout; i++) {
+		if (c->out[i].fmt->unresolved != NULL &&
+		    (c->out[i].states & STATE_BIT(STATE_UNRESOLVED))) {
+			collect_begin(c);
 			c->out[i].fmt->unresolved(c->out[i].w, name, why);
+		}
+	}
 }
 
 /*
@@ -389,8 +587,8 @@ collect_end(struct collect *c, const struct out_stats *st)
 	struct out_stats all = *st;
 
 	collect_drain(c);
-	/* Only now: the hosts still held above are shown too. */
-	all.hosts_up = c->emitted;
+	/* Only now: the hosts still held above are counted too. */
+	all.hosts_up = c->up;
 	for (size_t i = 0; i < c->nout; i++) {
 		c->out[i].fmt->end(c->out[i].w, &all);
 		wbuf_flush(c->out[i].w);

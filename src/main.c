@@ -26,6 +26,7 @@
 #include "trawl/nameprep.h"
 #include "trawl/names.h"
 #include "trawl/outfiles.h"
+#include "trawl/output.h"
 #include "trawl/pace.h"
 #include "trawl/progress.h"
 #include "trawl/reactor.h"
@@ -432,6 +433,9 @@ scan(const struct runconf *rc, struct space *s, struct work *w,
 			.version = TRAWL_VERSION,
 			.ports = rc->ports,
 			.appending = w->resumed,
+			.stylesheet = rc->no_stylesheet ? NULL :
+			    rc->stylesheet != NULL ? rc->stylesheet :
+			    output_stylesheet(),
 		},
 	};
 	uint64_t start = reactor_clock();

@@ -61,6 +61,8 @@ csv_unresolved(struct wbuf *w, const char *name, const char *why)
  */
 const struct out_format out_csv = {
 	.name = "csv",
+	.states = STATE_BIT(STATE_OPEN),
+	.nmap_picture = false,
 	.begin = csv_begin,
 	.host = csv_host,
 	.end = csv_end,

@@ -7,7 +7,11 @@
  *
  * Ports read "22/open/tcp//ssh///": port, state, protocol, owner, service,
  * RPC information, version.  As in the XML, an unreachable port is
- * nmap's "filtered".
+ * nmap's "filtered", a port with no service name "unknown", and the
+ * ports of a state with more than OUT_FEW ports on the host are not
+ * listed: when they are all of one state, the Ports line ends with
+ * "Ignored State: closed (98)", as nmap's does (nmap says nothing when
+ * they are of several states).
  */
 #include <time.h>
 
@@ -42,8 +46,11 @@ grep_line_start(struct wbuf *w, const struct out_host *h, const char *name)
 static void
 grep_lines(struct wbuf *w, const struct out_host *h, const char *name)
 {
+	struct out_extra ex[STATE_COUNT];
+	size_t nex = output_nmap_extra(h, ex);
+
 	grep_line_start(w, h, name);
-	wbuf_puts(w, "Status: Up\n");
+	wbuf_puts(w, h->up ? "Status: Up\n" : "Status: Down\n");
 	grep_line_start(w, h, name);
 	wbuf_puts(w, "Ports: ");
 	for (size_t i = 0; i < h->nports; i++) {
@@ -52,10 +59,12 @@ grep_lines(struct wbuf *w, const struct out_host *h, const char *name)
 		wbuf_printf(w, "%s%u/%s/tcp//", i > 0 ? ", " : "", p->port,
 		    p->state == STATE_UNREACHABLE ? "filtered" :
 		    state_name(p->state));
-		if (p->service != NULL)
-			textesc_grep(w, p->service);
+		textesc_grep(w, output_nmap_service(p));
 		wbuf_puts(w, "///");
 	}
+	if (nex == 1)
+		wbuf_printf(w, "\tIgnored State: %s (%u)",
+		    state_name(ex[0].state), ex[0].count);
 	wbuf_putc(w, '\n');
 }
 
@@ -108,6 +117,8 @@ grep_change(struct wbuf *w, const struct out_change *c, bool first)
 
 const struct out_format out_grep = {
 	.name = "grep",
+	.states = STATE_ALL,
+	.nmap_picture = true,
 	.begin = grep_begin,
 	.host = grep_host,
 	.end = grep_end,

@@ -86,6 +86,8 @@ ndjson_change(struct wbuf *w, const struct out_change *c, bool first)
 
 const struct out_format out_ndjson = {
 	.name = "ndjson",
+	.states = STATE_BIT(STATE_OPEN),
+	.nmap_picture = false,
 	.begin = ndjson_begin,
 	.host = ndjson_host,
 	.end = ndjson_end,

@@ -1,7 +1,9 @@
 /*
- * Text for people: one block per host that has something to show, its name
- * and address on top, one port a line under it.  The same shape reads well
- * for one host and for ten thousand (grep for a port, or for a host line).
+ * Text for people: one block per host that answered, its name and address
+ * on top, what is not shown in one line ("Not shown: 98 closed tcp ports
+ * (conn-refused)", as nmap says it), one port a line under it.  The same
+ * shape reads well for one host and for ten thousand (grep for a port, or
+ * for a host line).
  */
 #include <stdio.h>
 #include <string.h>
@@ -17,11 +19,32 @@ text_begin(struct wbuf *w, const struct out_run *run)
 	(void)run;
 }
 
+/*
+ * What is not listed, as nmap says it: "Not shown: 98 closed tcp ports
+ * (conn-refused), 2 filtered tcp ports (no-response)".
+ */
+static void
+text_not_shown(struct wbuf *w, const struct out_host *h)
+{
+	wbuf_puts(w, "  Not shown: ");
+	for (size_t i = 0; i < h->nextra; i++) {
+		const struct out_extra *e = &h->extra[i];
+
+		wbuf_printf(w, "%s%u %s tcp port%s (", i > 0 ? ", " : "",
+		    e->count, state_name(e->state), e->count == 1 ? "" : "s");
+		if (e->nwhy == 1)
+			wbuf_puts(w, e->why[0].reason);
+		for (size_t k = 0; e->nwhy > 1 && k < e->nwhy; k++)
+			wbuf_printf(w, "%s%u %s", k > 0 ? ", " : "",
+			    e->why[k].count, e->why[k].reason);
+		wbuf_putc(w, ')');
+	}
+	wbuf_putc(w, '\n');
+}
+
 static void
 text_host(struct wbuf *w, const struct out_host *h)
 {
-	if (h->nports == 0)
-		return;
 	for (size_t i = 0; i < h->nnames; i++) {
 		if (i > 0)
 			wbuf_puts(w, ", ");
@@ -31,22 +54,21 @@ text_host(struct wbuf *w, const struct out_host *h)
 		wbuf_printf(w, " (%s)\n", h->addr);
 	else
 		wbuf_printf(w, "%s\n", h->addr);
+	if (h->nextra > 0)
+		text_not_shown(w, h);
 	for (size_t i = 0; i < h->nports; i++) {
 		const struct out_port *p = &h->ports[i];
 		char port[16];
+		/*
+		 * The state column is 8 wide like nmap's; the one longer
+		 * name, unreachable, keeps a single space.
+		 */
+		int pad = 8 - (int)strlen(state_name(p->state));
 
 		snprintf(port, sizeof(port), "%u/tcp", p->port);
-		wbuf_printf(w, "  %-9s %s", port, state_name(p->state));
-		if (p->service != NULL) {
-			/*
-			 * The state column is 8 wide like nmap's; the one
-			 * longer name, unreachable, keeps a single space.
-			 */
-			int pad = 8 - (int)strlen(state_name(p->state));
-
-			wbuf_printf(w, "%*s", pad < 1 ? 1 : pad, "");
-			textesc_text(w, p->service);
-		}
+		wbuf_printf(w, "  %-9s %s%*s", port, state_name(p->state),
+		    pad < 1 ? 1 : pad, "");
+		textesc_text(w, output_nmap_service(p));
 		wbuf_putc(w, '\n');
 	}
 	wbuf_putc(w, '\n');
@@ -70,6 +92,8 @@ text_change(struct wbuf *w, const struct out_change *c, bool first)
 
 const struct out_format out_text = {
 	.name = "text",
+	.states = STATE_BIT(STATE_OPEN),
+	.nmap_picture = true,
 	.begin = text_begin,
 	.host = text_host,
 	.end = text_end,

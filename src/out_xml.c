@@ -13,9 +13,13 @@
  *   - An unreachable port is "filtered", as nmap calls a port whose probe
  *     met an ICMP unreachable; the reason ("host-unreach", ...) still
  *     tells the two apart.
- *   - Every host shown is up (nmap shows only those), because it answered
- *     (syn-ack, conn-refused) or, like nmap -Pn, because we were told to
- *     scan it (user-set).
+ *   - A host is up when it answered on some port (syn-ack, conn-refused);
+ *     one that never did is down (no-response), and shown only when the
+ *     user asked for filtered ports.  nmap -Pn calls every host up.
+ *   - The ports of a state with more than OUT_FEW ports on a host are one
+ *     <extraports> element, as nmap writes them, so that ndiff, nmap.xsl
+ *     and nmap's parsers see nmap's picture of the same scan.  A port
+ *     with no service name is "unknown", as nmap names it.
  *   - A name that gave no address is a <target status="skipped">, as nmap
  *     writes a target it cannot resolve.
  */
@@ -24,6 +28,7 @@
 #include <time.h>
 
 #include "trawl/output.h"
+#include "trawl/pace.h"
 #include "trawl/ports.h"
 #include "trawl/textesc.h"
 #include "trawl/wbuf.h"
@@ -70,7 +75,14 @@ xml_begin(struct wbuf *w, const struct out_run *given)
 	output_run_fill(given, &run);
 	output_timestr(run.start, when);
 	wbuf_puts(w, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
-	    "<!DOCTYPE nmaprun>\n<!-- trawl");
+	    "<!DOCTYPE nmaprun>\n");
+	/* A browser shows the document as nmap.xsl's report. */
+	if (run.stylesheet != NULL) {
+		wbuf_puts(w, "<?xml-stylesheet href=\"");
+		textesc_xml(w, run.stylesheet);
+		wbuf_puts(w, "\" type=\"text/xsl\"?>\n");
+	}
+	wbuf_puts(w, "<!-- trawl");
 	/* "--" would end the comment too soon (XML forbids it there). */
 	if (strstr(run.version, "--") == NULL) {
 		wbuf_putc(w, ' ');
@@ -94,48 +106,80 @@ xml_state(enum state s)
 	return s == STATE_UNREACHABLE ? "filtered" : state_name(s);
 }
 
+/* Why a host is up or down, in nmap's words. */
+static const char *
+xml_host_reason(const struct out_host *h)
+{
+	if (!h->up)
+		return "no-response";
+	for (size_t i = 0; i < h->nports; i++)
+		if (h->ports[i].state == STATE_OPEN)
+			return "syn-ack";
+	for (size_t i = 0; i < h->nextra; i++)
+		if (h->extra[i].state == STATE_OPEN)
+			return "syn-ack";
+	return "conn-refused";
+}
+
+static void
+xml_extra(struct wbuf *w, const struct out_host *h)
+{
+	struct out_extra ex[STATE_COUNT];
+	size_t n = output_nmap_extra(h, ex);
+
+	for (size_t i = 0; i < n; i++) {
+		wbuf_printf(w, "<extraports state=\"%s\" count=\"%u\">\n",
+		    state_name(ex[i].state), ex[i].count);
+		for (size_t k = 0; k < ex[i].nwhy; k++)
+			wbuf_printf(w, "<extrareasons reason=\"%s\" "
+			    "count=\"%u\" proto=\"tcp\"/>\n",
+			    ex[i].why[k].reason, ex[i].why[k].count);
+		wbuf_puts(w, "</extraports>\n");
+	}
+}
+
 static void
 xml_host(struct wbuf *w, const struct out_host *h)
 {
-	const char *why = "user-set";
-
-	for (size_t i = 0; i < h->nports; i++) {
-		if (h->ports[i].state == STATE_OPEN) {
-			why = "syn-ack";
-			break;
-		}
-		if (h->ports[i].state == STATE_CLOSED)
-			why = "conn-refused";
-	}
-	/*
-	 * When the host's probes began is not kept; when it was done is now.
-	 * The DTD makes both optional.
-	 */
-	wbuf_printf(w, "<host endtime=\"%lld\"><status state=\"up\" "
-	    "reason=\"%s\" reason_ttl=\"0\"/>\n<address addr=\"%s\" "
-	    "addrtype=\"%s\"/>\n<hostnames>\n", (long long)time(NULL), why,
-	    h->addr, h->family == AF_INET6 ? "ipv6" : "ipv4");
+	wbuf_printf(w, "<host starttime=\"%lld\" endtime=\"%lld\">"
+	    "<status state=\"%s\" reason=\"%s\" reason_ttl=\"0\"/>\n"
+	    "<address addr=\"%s\" addrtype=\"%s\"/>\n<hostnames>\n",
+	    (long long)h->start, (long long)h->end, h->up ? "up" : "down",
+	    xml_host_reason(h), h->addr, h->family == AF_INET6 ? "ipv6" :
+	    "ipv4");
 	for (size_t i = 0; i < h->nnames; i++) {
 		wbuf_puts(w, "<hostname name=\"");
 		textesc_xml(w, h->names[i]);
 		wbuf_puts(w, "\" type=\"user\"/>\n");
 	}
 	wbuf_puts(w, "</hostnames>\n<ports>");
+	xml_extra(w, h);
 	for (size_t i = 0; i < h->nports; i++) {
 		const struct out_port *p = &h->ports[i];
 
 		wbuf_printf(w, "<port protocol=\"tcp\" portid=\"%u\">"
-		    "<state state=\"%s\" reason=\"%s\" reason_ttl=\"0\"/>",
-		    p->port, xml_state((enum state)p->state),
+		    "<state state=\"%s\" reason=\"%s\" reason_ttl=\"0\"/>"
+		    "<service name=\"", p->port, xml_state((enum state)p->state),
 		    state_reason(p->err, (enum state)p->state));
-		if (p->service != NULL) {
-			wbuf_puts(w, "<service name=\"");
-			textesc_xml(w, p->service);
-			wbuf_puts(w, "\" method=\"table\" conf=\"3\"/>");
-		}
-		wbuf_puts(w, "</port>\n");
+		textesc_xml(w, output_nmap_service(p));
+		wbuf_puts(w, "\" method=\"table\" conf=\"3\"/></port>\n");
 	}
-	wbuf_puts(w, "</ports>\n</host>\n");
+	wbuf_puts(w, "</ports>\n");
+	/*
+	 * nmap's timing of the host, in microseconds: its round trips, and
+	 * the timeout they give (RFC 6298, at the shortest trawl waits).
+	 */
+	if (h->srtt_ns > 0) {
+		uint64_t to = h->srtt_ns + 4 * h->rttvar_ns;
+
+		if (to < PACE_MIN_TIMEOUT_NS)
+			to = PACE_MIN_TIMEOUT_NS;
+		wbuf_printf(w, "<times srtt=\"%llu\" rttvar=\"%llu\" "
+		    "to=\"%llu\"/>\n", (unsigned long long)(h->srtt_ns / 1000),
+		    (unsigned long long)(h->rttvar_ns / 1000),
+		    (unsigned long long)(to / 1000));
+	}
+	wbuf_puts(w, "</host>\n");
 }
 
 static void
@@ -188,6 +232,8 @@ xml_change(struct wbuf *w, const struct out_change *c, bool first)
 
 const struct out_format out_xml = {
 	.name = "xml",
+	.states = STATE_ALL,
+	.nmap_picture = true,
 	.begin = xml_begin,
 	.host = xml_host,
 	.end = xml_end,

@@ -1,7 +1,9 @@
 /* The table of output formats, and what the formats share. */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "trawl/output.h"
 #include "trawl/wbuf.h"
@@ -126,4 +128,65 @@ output_change_line(struct wbuf *w, const struct out_change *c,
 	else
 		wbuf_printf(w, " port %u/tcp %s", c->port,
 		    change_up(c->kind) ? "open" : "no longer open");
+}
+
+static int
+cmp_extra(const void *a, const void *b)
+{
+	const struct out_extra *x = a, *y = b;
+
+	if (x->count != y->count)
+		return x->count < y->count ? 1 : -1;
+	return (x->state > y->state) - (x->state < y->state);
+}
+
+size_t
+output_nmap_extra(const struct out_host *h, struct out_extra out[STATE_COUNT])
+{
+	size_t n = 0, filtered = STATE_COUNT;
+
+	for (size_t i = 0; i < h->nextra; i++) {
+		struct out_extra e = h->extra[i];
+
+		if (e.state == STATE_UNREACHABLE)
+			e.state = STATE_FILTERED;
+		if (e.state != STATE_FILTERED || filtered == STATE_COUNT) {
+			if (e.state == STATE_FILTERED)
+				filtered = n;
+			out[n++] = e;
+			continue;
+		}
+		/* The second of filtered and unreachable joins the first. */
+		out[filtered].count += e.count;
+		for (size_t k = 0; k < e.nwhy &&
+		    out[filtered].nwhy < OUT_REASONS; k++)
+			out[filtered].why[out[filtered].nwhy++] = e.why[k];
+	}
+	qsort(out, n, sizeof(*out), cmp_extra);
+	return n;
+}
+
+const char *
+output_nmap_service(const struct out_port *p)
+{
+	return p->service != NULL ? p->service : "unknown";
+}
+
+const char *
+output_stylesheet(void)
+{
+	/* Where Debian's nmap and a source build of it put it. */
+	static const char *const where[] = {
+		"/usr/share/nmap/nmap.xsl",
+		"/usr/local/share/nmap/nmap.xsl",
+	};
+	static char url[64];
+
+	for (size_t i = 0; i < sizeof(where) / sizeof(where[0]); i++) {
+		if (access(where[i], R_OK) == 0) {
+			snprintf(url, sizeof(url), "file://%s", where[i]);
+			return url;
+		}
+	}
+	return NULL;
 }

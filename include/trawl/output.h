@@ -32,6 +32,8 @@ struct out_run {
 	 * to the output of the one it continues): no second header.
 	 */
 	bool appending;
+	/* XML: the stylesheet's address (nmap.xsl), or NULL for none. */
+	const char *stylesheet;
 };
 
 struct out_port {
@@ -42,21 +44,50 @@ struct out_port {
 	const char *service;	/* NULL when the services database is silent */
 };
 
+/*
+ * The ports of a host in one state that are not listed (nmap's
+ * <extraports>, "Not shown: 98 closed tcp ports"), and their reasons.
+ */
+#define OUT_REASONS 4
+struct out_extra {
+	uint8_t state;			/* enum state */
+	uint32_t count;
+	struct {
+		const char *reason;	/* state_reason(): "conn-refused" */
+		uint32_t count;
+	} why[OUT_REASONS];		/* the most common first */
+	size_t nwhy;
+};
+
+/*
+ * A format that lists a state's ports only when a host has few of them
+ * (nmap's formats) lists at most this many; more are one <extraports>.
+ */
+#define OUT_FEW 25
+
 struct out_host {
 	int family;
 	const char *addr;			/* text form */
 	const char *const *names;		/* names it was reached by */
 	size_t nnames;
-	const struct out_port *ports;
+	const struct out_port *ports;		/* listed, ascending */
 	size_t nports;
+	/* Answered on some port (open or closed): nmap's "up". */
+	bool up;
+	time_t start, end;		/* its first and last result */
+	/* Its answers' round trips (RFC 6298's estimator); 0: none. */
+	uint64_t srtt_ns, rttvar_ns;
+	/* The states not listed, most ports first; then by state. */
+	const struct out_extra *extra;
+	size_t nextra;
 };
 
 struct out_stats {
 	uint64_t probes;
 	uint64_t hosts;
 	/*
-	 * Hosts handed to the outputs, those with a reported port: nmap's
-	 * hosts up, the ones it shows.  Filled in by collect_end().
+	 * Hosts that answered on some port, open or closed: nmap's hosts
+	 * up.  Filled in by collect_end().
 	 */
 	uint64_t hosts_up;
 	uint64_t count[STATE_COUNT];
@@ -85,6 +116,16 @@ struct out_change {
 
 struct out_format {
 	const char *name;
+	/* The states it lists when --states is not given (STATE_BIT()s). */
+	unsigned states;
+	/*
+	 * nmap's picture: a host that answered is shown even with nothing
+	 * listed, and a state other than open with more than OUT_FEW ports
+	 * on a host is not listed but counted (out_host.extra).  Otherwise
+	 * every port in a listed state is listed, and a host with none is
+	 * not shown.
+	 */
+	bool nmap_picture;
 	/* run may be NULL. */
 	void (*begin)(struct wbuf *w, const struct out_run *run);
 	void (*host)(struct wbuf *w, const struct out_host *h);
@@ -130,6 +171,21 @@ void output_change_line(struct wbuf *w, const struct out_change *c,
 typedef void out_row_fn(struct wbuf *w, const struct out_host *h,
     const char *name, const struct out_port *p);
 void output_rows(struct wbuf *w, const struct out_host *h, out_row_fn *row);
+
+/*
+ * For nmap's formats, which know no "unreachable" (they call it filtered):
+ * h's extra states with unreachable counted as filtered, most ports first.
+ * The count of out[].
+ */
+size_t output_nmap_extra(const struct out_host *h,
+    struct out_extra out[STATE_COUNT]);
+/*
+ * nmap's stylesheet, nmap.xsl, as a file: URL where nmap installed it;
+ * NULL when it is nowhere to be found.
+ */
+const char *output_stylesheet(void);
+/* A port's service name as nmap's formats say it: "unknown" for none. */
+const char *output_nmap_service(const struct out_port *p);
 
 /* For the formats: run's fields, or what to say without them. */
 void output_run_fill(const struct out_run *run, struct out_run *out);

@@ -71,10 +71,15 @@ struct runconf {
 
 	const struct runconf_output *outputs;	/* at least one */
 	size_t noutputs;
-	unsigned report;		/* STATE_BIT()s the outputs get */
+	/* --states, STATE_BIT()s; 0: not given, each format's own. */
+	unsigned report;
 	bool quiet;
 	int progress;			/* -1: on a terminal, 0 off, 1 on */
 	unsigned stats_every;		/* seconds; 0: none */
+
+	/* The XML's stylesheet: NULL for nmap.xsl where it is installed. */
+	const char *stylesheet;
+	bool no_stylesheet;
 
 	const char *baseline;		/* --baseline FILE, or NULL */
 	bool fail_on_change;

@@ -555,9 +555,10 @@ START_TEST(hook_sees_held_states)
 	deliver(c, NULL, 0, 3);
 	LOG_IS("hook 192.0.2.4: 22/filtered\n");
 	end(c, 0);
+	/* Up: the three that answered (192.0.2.5's reset too). */
 	LOG_IS("hook 2001:db8::1 (v6.example): 443/open\n"
 	    "0 2001:db8::1 (v6.example): 443/open\n"
-	    "0 end hosts=8 up=2 probes=32 interrupted=0\n");
+	    "0 end hosts=8 up=3 probes=32 interrupted=0\n");
 	ck_assert(hook_addr == ip("2001:db8::1", &family));
 	collect_counts(c, count);
 	ck_assert_uint_eq(count[STATE_OPEN], 2);
@@ -674,6 +675,173 @@ START_TEST(failed_full)
 }
 END_TEST
 
+/* --- nmap's picture ------------------------------------------------------- */
+
+/* A recording format with nmap's picture: up or down, and the extras. */
+static void
+nrec_host(struct wbuf *w, const struct out_host *h)
+{
+	rec_log("%zu ", out_index(w));
+	log_host(h);
+	log_ports(h, 0);
+	rec_log(" %s", h->up ? "up" : "down");
+	for (size_t i = 0; i < h->nextra; i++) {
+		const struct out_extra *e = &h->extra[i];
+
+		rec_log(" [%u %s:", e->count, state_name((enum state)e->state));
+		for (size_t k = 0; k < e->nwhy; k++)
+			rec_log(" %u %s", e->why[k].count, e->why[k].reason);
+		rec_log("]");
+	}
+	if (h->srtt_ns > 0)
+		rec_log(" srtt=%llu var=%llu", (unsigned long long)h->srtt_ns,
+		    (unsigned long long)h->rttvar_ns);
+	ck_assert(h->start > 0 && h->end >= h->start);
+	rec_log("\n");
+}
+
+static const struct out_format nrec = {
+	.name = "nrec",
+	.states = STATE_BIT(STATE_OPEN),
+	.nmap_picture = true,
+	.begin = rec_begin,
+	.host = nrec_host,
+	.end = rec_end,
+	.unresolved = rec_unresolved,
+};
+
+/* Events for three hosts: 22 open, 30 closed and 3 filtered; 5 closed; 3
+ * filtered (silent); in group 0. */
+static size_t
+picture_events(struct scan_event *e)
+{
+	size_t n = 0;
+
+	e[n++] = ev(0, 0, 22, STATE_OPEN);
+	for (uint16_t p = 1000; p < 1030; p++)
+		e[n++] = ev(0, 0, p, STATE_CLOSED);
+	for (uint16_t p = 2000; p < 2003; p++)
+		e[n++] = ev(0, 0, p, STATE_FILTERED);
+	for (uint16_t p = 100; p < 105; p++)
+		e[n++] = ev(1, 0, p, STATE_CLOSED);
+	for (uint16_t p = 2000; p < 2003; p++)
+		e[n++] = ev(2, 0, p, STATE_FILTERED);
+	return n;
+}
+
+static struct collect *
+picture_collect(unsigned report, const struct out_format *f, size_t n)
+{
+	struct collect *c = collect_new(space, report);
+
+	ck_assert_ptr_nonnull(c);
+	for (size_t i = 0; i < n; i++) {
+		outs[nouts] = wbuf_fdopen(devnull);
+		ck_assert_ptr_nonnull(outs[nouts]);
+		ck_assert_int_eq(collect_add_output(c, &f[i], outs[nouts]),
+		    0);
+		nouts++;
+	}
+	return c;
+}
+
+/*
+ * No --states: the format's own (open).  A host that answered is shown
+ * with what is not listed, the most first; one that never did is not.
+ */
+START_TEST(picture_default_states)
+{
+	struct collect *c = picture_collect(0, &nrec, 1);
+	struct scan_event e[64];
+	size_t n = picture_events(e);
+
+	deliver(c, e, n, 1);
+	LOG_IS("0 begin -\n"
+	    "0 192.0.2.1: 22/open up [30 closed: 30 conn-refused] "
+	    "[3 filtered: 3 no-response] srtt=1004336 var=42977\n"
+	    /* RFC 6298 over 100..104 us: 101102 and 17512 ns. */
+	    "0 192.0.2.2 (b.example, a.example): up [5 closed: 5 "
+	    "conn-refused] srtt=101102 var=17512\n");
+	end(c, 0);
+	LOG_IS("0 end hosts=8 up=2 probes=32 interrupted=0\n");
+	collect_free(c);
+}
+END_TEST
+
+/*
+ * --states all: every state listed unless a host has more than OUT_FEW
+ * ports in it (open excepted); a host that never answered is shown, down,
+ * since filtered ports were asked for.  An output that lists every port
+ * (not nmap's picture) beside it still gets all 30 closed ones.
+ */
+START_TEST(picture_all_states)
+{
+	static const struct out_format both[2] = {
+		{ .name = "nrec", .nmap_picture = true, .begin = rec_begin,
+		    .host = nrec_host, .end = rec_end },
+		{ .name = "rec", .begin = rec_begin, .host = rec_host,
+		    .end = rec_end },
+	};
+	struct collect *c = picture_collect(STATE_ALL, both, 2);
+	struct scan_event e[64];
+	size_t n = picture_events(e);
+	char want[4096];
+	size_t o = 0;
+
+	deliver(c, e, n, 1);
+	o += (size_t)snprintf(want + o, sizeof(want) - o, "0 begin -\n"
+	    "1 begin -\n0 192.0.2.1: 22/open 2000/filtered 2001/filtered "
+	    "2002/filtered up [30 closed: 30 conn-refused] srtt=1004336 "
+	    "var=42977\n1 192.0.2.1: 22/open");
+	for (unsigned p = 1000; p < 1030; p++)
+		o += (size_t)snprintf(want + o, sizeof(want) - o,
+		    " %u/closed", p);
+	o += (size_t)snprintf(want + o, sizeof(want) - o, " 2000/filtered "
+	    "2001/filtered 2002/filtered\n"
+	    "0 192.0.2.2 (b.example, a.example): 100/closed 101/closed "
+	    "102/closed 103/closed 104/closed up srtt=101102 var=17512\n"
+	    "1 192.0.2.2 (b.example, a.example): 100/closed 101/closed "
+	    "102/closed 103/closed 104/closed\n"
+	    "0 192.0.2.3: 2000/filtered 2001/filtered 2002/filtered down\n"
+	    "1 192.0.2.3: 2000/filtered 2001/filtered 2002/filtered\n");
+	LOG_IS(want);
+	end(c, 0);
+	collect_free(c);
+}
+END_TEST
+
+/*
+ * Only nmap's picture, every state: a host of 30 closed ports holds no
+ * more than OUT_FEW + 1 of them, and shows them as a count.
+ */
+START_TEST(picture_collapses)
+{
+	static const struct out_format one = { .name = "nrec",
+	    .nmap_picture = true, .begin = rec_begin, .host = nrec_host,
+	    .end = rec_end };
+	struct collect *c = picture_collect(STATE_BIT(STATE_CLOSED), &one, 1);
+	struct scan_event e[64];
+	size_t n = 0;
+
+	for (uint16_t p = 1; p <= OUT_FEW; p++)
+		e[n++] = ev(3, 0, p, STATE_CLOSED);
+	deliver(c, e, n, 0);
+	deliver(c, NULL, 0, 1);
+	/* OUT_FEW of them: listed. */
+	ck_assert_ptr_nonnull(strstr(logbuf, " 25/closed up"));
+	ck_assert_ptr_null(strstr(logbuf, "["));
+	LOG_IS(logbuf);
+	n = 0;
+	for (uint16_t p = 1; p <= OUT_FEW + 5; p++)
+		e[n++] = ev(4, 1, p, STATE_CLOSED);
+	deliver(c, e, n, 2);
+	LOG_IS("0 192.0.2.5: up [30 closed: 30 conn-refused] srtt=23142 "
+	    "var=7712\n");
+	end(c, 0);
+	collect_free(c);
+}
+END_TEST
+
 static Suite *
 collect_suite(void)
 {
@@ -689,6 +857,9 @@ collect_suite(void)
 	tcase_add_test(tc, end_emits_and_ends_all);
 	tcase_add_test(tc, end_of_nothing);
 	tcase_add_test(tc, hook_sees_held_states);
+	tcase_add_test(tc, picture_default_states);
+	tcase_add_test(tc, picture_all_states);
+	tcase_add_test(tc, picture_collapses);
 	tcase_add_test(tc, unresolved_reported);
 	tcase_add_test(tc, outputs_limited);
 	tcase_add_test(tc, failed_pipe);
