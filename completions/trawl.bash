@@ -7,10 +7,11 @@
 _trawl_opts_arg='--baseline --concurrency --config --ct-url --dns-concurrency
 	--exclude --exclude-file --format --host-concurrency --input-file
 	--order --output --ports --rate --resolver --resume --retries --seed
-	--shard --shards --states --stats-every --subdomains --threads
+	--shard --shards --states --stats-every --stylesheet --subdomains
+	--threads
 	--timeout --top-ports --wordlist'
 _trawl_opts_flag='--dry-run --fail-on-change --help --list-names
-	--no-progress --progress --quiet --version'
+	--no-progress --no-stylesheet --progress --quiet --version'
 _trawl_shorts='-4 -6 -c -f -h -i -o -p -q -T -t -V -x'
 _trawl_formats='text ndjson xml csv grep'
 _trawl_states='open closed filtered unreachable unresolved all'

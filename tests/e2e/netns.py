@@ -891,10 +891,19 @@ TEXT_HOST_RE = re.compile(r'^(?:(?P<names>.+) \((?P<ip1>[^()]+)\)|'
                           r'(?P<ip2>[0-9a-fA-F.:]+))$')
 
 
-def parse_text(ck, text, what=''):
+NOT_SHOWN_RE = re.compile(r'^  Not shown: (.*)$')
+NOT_SHOWN_PART_RE = re.compile(r'^(\d+) (\S+) tcp ports? \(([^()]*)\)$')
+# nmap's formats list a state's ports only when a host has this many or
+# fewer (open ports always); more are counted (output.h: OUT_FEW).
+FEW = 25
+
+
+def parse_text(ck, text, what='', not_shown=None):
     """Text output -> {host line: [(port, state, service, line)]}.
 
-    Blocks are a host line, its port lines, and a blank line."""
+    Blocks are a host line, what is not shown (a "Not shown:" line, into
+    not_shown[host line] as {state: (count, [reasons])} when given), its
+    port lines, and a blank line."""
     hosts = {}
     blocks = text.split('\n\n')
     if text:
@@ -912,7 +921,22 @@ def parse_text(ck, text, what=''):
                  % (head, what))
         ck.check(head not in hosts, 'host %r appears twice (%s)'
                  % (head, what))
-        ck.check(ports, 'host %r has no port lines (%s)' % (head, what))
+        extra = {}
+        m = NOT_SHOWN_RE.match(ports[0]) if ports else None
+        if m:
+            ports = ports[1:]
+            for part in m.group(1).split(', ') if '), ' not in \
+                    m.group(1) else re.split(r'(?<=\)), ', m.group(1)):
+                pm = NOT_SHOWN_PART_RE.match(part)
+                if not ck.check(pm, 'bad "Not shown" part %r under %r (%s)'
+                                % (part, head, what)):
+                    continue
+                reasons = [r.split(' ')[-1] for r in pm.group(3).split(', ')]
+                extra[pm.group(2)] = (int(pm.group(1)), reasons)
+        if not_shown is not None:
+            not_shown[head] = extra
+        ck.check(ports or extra, 'host %r has neither port lines nor a '
+                 '"Not shown" line (%s)' % (head, what))
         entries = []
         for l in ports:
             m = re.match(r'^  (\d+)/tcp +(\S+)(?: +(\S.*))?$', l)
@@ -935,38 +959,115 @@ def _sorted_names(head):
 
 
 def text_port_line(port, state, svc):
-    """The contract's layout: port column %-9s, state %-8s, service.
+    """The contract's layout: port column %-9s, state %-8s, service
+    ("unknown" when nobody names the port, as nmap says).
 
     ("unreachable" is wider than 8: the contract cannot mean it to run into
     the service, so one space is taken to separate them there.)"""
     col = '%-8s' % state if len(state) < 8 else state + ' '
-    return ('  %-9s %s%s' % ('%d/tcp' % port, col, svc or '')).rstrip()
+    return ('  %-9s %s%s' % ('%d/tcp' % port, col, svc or 'unknown')).rstrip()
 
 
-def check_text(ck, text, truth, states=('open',), names=None, what=''):
-    """Text output holds exactly the pairs of truth in states, each under
-    its host line, ports ascending, laid out per the contract."""
+def nmap_picture(truth, states, explicit):
+    """What a format with nmap's picture shows of truth, listing states:
+    {ip: (listed [(port, state)], {state: count} not listed)} for every
+    host shown -- those that answered (open or closed), and with
+    explicit --states those that never did if one of their states is
+    listed.  A state other than open is listed only with FEW ports or
+    fewer on the host."""
+    return picture_of(truth.state, states, explicit)
+
+
+def picture_of(state_of, states, explicit):
+    """nmap_picture() of {(ip, port): state}."""
+    per = {}
+    for (ip, port), st in state_of.items():
+        per.setdefault(ip, {}).setdefault(st, []).append(port)
+    out = {}
+    for ip, by in per.items():
+        listed, extra = [], {}
+        for st, ports in by.items():
+            if st in states and (st == 'open' or len(ports) <= FEW):
+                listed += [(p, st) for p in ports]
+            else:
+                extra[st] = len(ports)
+        up = 'open' in by or 'closed' in by
+        down_shown = explicit and any(st in states for st in
+                                      ('filtered', 'unreachable')
+                                      if st in by)
+        if up or listed or down_shown:
+            out[ip] = (sorted(listed), extra)
+    return out
+
+
+def xml_view(picture):
+    """A picture in nmap's XML words: unreachable is filtered, listed or
+    counted.  {ip: (sorted [(port, state)], {state: count})}."""
+    out = {}
+    for ip, (listed, extra) in picture.items():
+        ex = {}
+        for st, n in extra.items():
+            st = 'filtered' if st == 'unreachable' else st
+            ex[st] = ex.get(st, 0) + n
+        out[ip] = (sorted((p, 'filtered' if st == 'unreachable' else st)
+                          for p, st in listed), ex)
+    return out
+
+
+def xml_picture(root):
+    """What an nmap XML document (ElementTree root) shows: {ip: (sorted
+    [(port, state)], {state: count} of its <extraports>)}."""
+    out = {}
+    for h in root.findall('host'):
+        ip = h.find('address').get('addr')
+        listed = sorted((int(p.get('portid')), p.find('state').get('state'))
+                        for p in h.findall('ports/port'))
+        extra = {e.get('state'): int(e.get('count'))
+                 for e in h.findall('ports/extraports')}
+        out[ip] = (listed, extra)
+    return out
+
+
+def check_text(ck, text, truth, states=('open',), names=None, what='',
+               explicit=None):
+    """Text output holds exactly what nmap's picture of truth shows with
+    states listed (explicit: given with --states; by default, unless
+    states is just open): each host line, its "Not shown" counts, its
+    ports ascending, laid out per the contract."""
     names = names or {}
-    hosts = parse_text(ck, text, what)
+    if explicit is None:
+        explicit = tuple(states) != ('open',)
+    not_shown = {}
+    hosts = parse_text(ck, text, what, not_shown)
     want = {}
-    for (ip, port), st in truth.state.items():
-        if st in states:
-            n = names.get(ip)
-            head = '%s (%s)' % (', '.join(sorted(n)), ip) if n else ip
-            want.setdefault(head, []).append((port, st))
+    for ip, (listed, extra) in nmap_picture(truth, states, explicit).items():
+        n = names.get(ip)
+        head = '%s (%s)' % (', '.join(sorted(n)), ip) if n else ip
+        want[head] = (ip, listed, extra)
     ck.check(set(hosts) == set(want),
              'text host lines differ (%s): missing %r, extra %r'
              % (what, sorted(set(want) - set(hosts))[:10],
                 sorted(set(hosts) - set(want))[:10]))
     layout_bad = []
     for head in set(hosts) & set(want):
+        ip, listed, extra = want[head]
         got = [(p, s) for p, s, _, _ in hosts[head]]
-        ck.check(got == sorted(want[head]),
+        ck.check(got == listed,
                  'ports under %r: got %r, want %r (%s)'
-                 % (head, got[:20], sorted(want[head])[:20], what))
+                 % (head, got[:20], listed[:20], what))
+        counts = {st: c for st, (c, _) in not_shown[head].items()}
+        ck.check(counts == extra, '"Not shown" under %r: got %r, want %r '
+                 '(%s)' % (head, counts, extra, what))
+        for st, (c, reasons) in not_shown[head].items():
+            allowed = [truth.reasons[pair] for pair, s2 in
+                       truth.state.items() if pair[0] == ip and s2 == st]
+            bad = [r for r in reasons if not any(r in a for a in allowed)]
+            ck.check(not bad, '"Not shown" reasons %r of %s under %r: not '
+                     'in the ground truth (%s)' % (bad, st, head, what))
         for p, s, svc, line in hosts[head]:
-            ck.check(svc == service(p), 'service of %d/tcp under %r: %r, '
-                     '/etc/services says %r' % (p, head, svc, service(p)))
+            want_svc = service(p) or 'unknown'
+            ck.check(svc == want_svc, 'service of %d/tcp under %r: %r, '
+                     'want %r' % (p, head, svc, want_svc))
             if line.rstrip() != text_port_line(p, s, service(p)):
                 layout_bad.append((line, text_port_line(p, s, service(p))))
     ck.check(not layout_bad, '%d text port lines not in the contract layout '

@@ -63,7 +63,8 @@ USAGE = [
     (['--dry-run=yes', T], "trawl: option '--dry-run' takes no value", None),
     (['--qui=1', T], "trawl: option '--quiet' takes no value", None),
     (['--st', 'open', T],
-     "trawl: ambiguous option '--st' (--states, --stats-every)", None),
+     "trawl: ambiguous option '--st' (--states, --stylesheet, "
+     "--stats-every)", None),
     (['--bogus=1', T], "trawl: unknown option '--bogus' (see trawl --help)",
      None),
     (['-4', '-6', T], 'trawl: -4 and -6 exclude each other', None),
@@ -350,10 +351,17 @@ for a, b, stdout in ((keep, link, None), (keep, dotted, None),
              '-o %s and -o %s: want exit 2, "are the same file", nothing '
              'written: exit %r, %r, %r' % (a, b, r.rc, r.err, kept))
 
-# A scan that finds nothing open: empty stdout, exit 0.
+# A scan that finds nothing open: the host is up (it refused), as nmap
+# says it, exit 0; as NDJSON, nothing at all.
 r = netns.run([trawl, '-t', '300', '-p', '24000-24099', '127.0.0.1'])
-ck.check(r.rc == 0 and r.out == '', 'nothing open: want exit 0 and empty '
-         'stdout, got exit %r, %r' % (r.rc, r.out[:200]))
+ck.check(r.rc == 0 and r.out == '127.0.0.1\n  Not shown: 100 closed tcp '
+         'ports (conn-refused)\n\n', 'nothing open: want exit 0 and the '
+         'host with its "Not shown" line, got exit %r, %r'
+         % (r.rc, r.out[:200]))
+r = netns.run([trawl, '-f', 'ndjson', '-t', '300', '-p', '24000-24099',
+               '127.0.0.1'])
+ck.check(r.rc == 0 and r.out == '', 'nothing open, NDJSON: want exit 0 and '
+         'empty stdout, got exit %r, %r' % (r.rc, r.out[:200]))
 netns.check_summary(ck, r, {'open': 0, 'closed': 100, 'filtered': 0,
                             'unreachable': 0})
 

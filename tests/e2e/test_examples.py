@@ -508,6 +508,31 @@ def want_records(space, ports, states=('open',), names=None):
             for n in names.get(a, [None])}
 
 
+def want_text(space, ports, states=('open',), names=None):
+    """What the text format shows of a scan, nmap's picture of it:
+    ({(ip, port, name): state} listed, {ip: {state: count}} not shown) of
+    the hosts with a port not closed; and of every other host of the
+    space, all of whose ports are closed (there may be 65536 of them),
+    the one picture they share: (ports listed, {state: count})."""
+    names = names or {}
+    special = pair_states(space, ports)
+    pairs = {(a, p): 'closed' for a in {a for a, _ in special}
+             for p in ports}
+    pairs.update(special)
+    listed, extra = {}, {}
+    for ip, (ls, ex) in netns.picture_of(
+            pairs, states, tuple(states) != ('open',)).items():
+        for n in names.get(ip, [None]):
+            for p, st in ls:
+                listed[(ip, p, n)] = st
+        extra[ip] = ex
+    if 'closed' in states and len(ports) <= netns.FEW:
+        uniform = (sorted(ports), {})
+    else:
+        uniform = ([], {'closed': len(ports)})
+    return listed, extra, uniform
+
+
 def want_counts(space, ports):
     c = dict.fromkeys(netns.STATES, 0)
     for st in pair_states(space, ports).values():
@@ -683,11 +708,12 @@ class Ctx:
 
 # --- checking what came out --------------------------------------------------
 
-def records_text(text, what):
-    """The port records; what --baseline adds after them left out."""
+def records_text(text, what, not_shown=None):
+    """The port records; what --baseline adds after them left out.  The
+    "Not shown" counts into not_shown[ip] = {state: count}."""
     text = text.split('Changes since the last run:\n', 1)[0]
-    recs = {}
-    for head, entries in netns.parse_text(ck, text, what).items():
+    recs, ns = {}, {}
+    for head, entries in netns.parse_text(ck, text, what, ns).items():
         m = netns.TEXT_HOST_RE.match(head)
         if m is None:
             continue
@@ -696,6 +722,8 @@ def records_text(text, what):
         for port, st, _, _ in entries:
             for n in names:
                 recs[(ip, port, n)] = st
+        if not_shown is not None:
+            not_shown[ip] = {st: c for st, (c, _) in ns[head].items()}
     return recs
 
 
@@ -764,10 +792,47 @@ def scan(space, ports, src='stdout', fmt='text', states=('open',),
         if not ck.check(text is not None, '%s: %s not written'
                         % (what, src)):
             return
-        got = (records_text if fmt == 'text' else records_ndjson)(text, what)
         interrupted = res.signalled is not None
-        compare_records(got, want_records(sp, ports, states, nm), what,
-                        subset=interrupted or not whole)
+        if fmt == 'text':
+            got_ns = {}
+            got = records_text(text, what, got_ns)
+            want, want_ns, (u_ports, u_ns) = want_text(sp, ports, states,
+                                                       nm)
+            # The hosts whose every port is closed: all alike, all shown.
+            others = {ip for ip in got_ns if ip not in want_ns}
+
+            def alike(ip):
+                # Stopped, a host may have only some of its ports done.
+                if interrupted and not u_ports:
+                    return set(got_ns[ip]) == {'closed'} and \
+                        0 < got_ns[ip]['closed'] <= len(ports)
+                return got_ns[ip] == u_ns and sorted(
+                    p for (i, p, _) in got if i == ip) == u_ports or \
+                    (interrupted and not got_ns[ip])
+            bad = sorted(ip for ip in others if ip not in sp or
+                         not alike(ip))
+            ck.check(not bad, '%s: hosts with only closed ports shown '
+                     'otherwise than %r, e.g. %r' % (what, (u_ports, u_ns),
+                                                    bad[:4]))
+            for ip in others:
+                for n in nm.get(ip, [None]):
+                    for p in u_ports:
+                        want[(ip, p, n)] = 'closed'
+            if not interrupted and whole:
+                ck.check(len(others) + len(want_ns) == sp.count(),
+                         '%s: %d hosts shown, want all %d (every one '
+                         'answered)' % (what, len(others) + len(want_ns),
+                                        sp.count()))
+                got_special = {ip: ns for ip, ns in got_ns.items()
+                               if ip in want_ns}
+                ck.check(got_special == want_ns, '%s: "Not shown" counts '
+                         '%r, want %r' % (what,
+                                          sorted(got_special.items())[:4],
+                                          sorted(want_ns.items())[:4]))
+        else:
+            got = records_ndjson(text, what)
+            want = want_records(sp, ports, states, nm)
+        compare_records(got, want, what, subset=interrupted or not whole)
         if interrupted or not counts:
             return
         rest = ctx.rest.get(resume_arg(cmd.text))
@@ -1301,8 +1366,9 @@ EXAMPLES = {
     '[--host-concurrency N] [--list-names] [--order ORDER] [--progress | '
     '--no-progress] [--rate N] [--resolver ADDR[:PORT]] [--resume FILE] '
     '[--retries N] [--seed N] [--shard I/N | --shards N] [--states LIST] '
-    '[--stats-every SECONDS] [--subdomains DOMAIN [--wordlist FILE]] '
-    '[--top-ports N] [TARGET...]': Ex(
+    '[--stats-every SECONDS] [--stylesheet URL | --no-stylesheet] '
+    '[--subdomains DOMAIN [--wordlist FILE]] [--top-ports N] '
+    '[TARGET...]': Ex(
         'synopsis', 'every option of trawl --help, no other',
         check=check_synopsis),
     'trawl -i hosts.txt -p 22': Ex(

@@ -166,13 +166,10 @@ def xmllint(path, what, valid=True):
     return ok
 
 
-def want_of(tr, states):
-    """{(ip, port): (state, reasons)} of the ports that must be shown."""
-    want = {}
-    for (ip, port), st in tr.state.items():
-        if st in states:
-            want[(ip, port)] = (st, tr.reasons[(ip, port)])
-    return want
+def answered(tr, ip):
+    """Whether ip answered on some port (open or closed): nmap's "up"."""
+    return any(st in ('open', 'closed') for (i, _), st in tr.state.items()
+               if i == ip)
 
 
 def read_xml(path, what):
@@ -194,6 +191,11 @@ def read_xml(path, what):
             'nametypes': {n.get('type') for n in
                           h.findall('hostnames/hostname')},
             'ports': {},
+            'start': h.get('starttime'),
+            'end': h.get('endtime'),
+            'times': h.find('times'),
+            'extra': {e.get('state'): int(e.get('count'))
+                      for e in h.findall('ports/extraports')},
         }
         for p in h.findall('ports/port'):
             st = p.find('state')
@@ -209,8 +211,9 @@ def read_xml(path, what):
     return root, hosts
 
 
-def check_xml(path, tr, states, names, scanned, argv, what):
-    """Valid, and exactly the ground truth in nmap's terms."""
+def check_xml(path, tr, states, names, scanned, argv, what, explicit=True):
+    """Valid, and exactly nmap's picture of the ground truth (states
+    listed; explicit: given with --states)."""
     if not xmllint(path, what):
         return
     root, hosts = read_xml(path, what)
@@ -243,8 +246,9 @@ def check_xml(path, tr, states, names, scanned, argv, what):
                  '%s: scaninfo numservices=%r services=%r, want %d and %r'
                  % (what, si.get('numservices'), si.get('services'),
                     len(PORTS), compact(PORTS)))
-    want = want_of(tr, states)
-    want_hosts = sorted({ip for ip, _ in want})
+    pic = netns.nmap_picture(tr, states, explicit)
+    view = netns.xml_view(pic)
+    want_hosts = sorted(pic)
     ck.check(sorted(hosts) == want_hosts, '%s: hosts %r, want %r'
              % (what, sorted(hosts), want_hosts))
     bad = []
@@ -257,36 +261,46 @@ def check_xml(path, tr, states, names, scanned, argv, what):
                  '%s: %s names %r types %r, want %r' % (
                      what, ip, h['names'], h['nametypes'],
                      sorted(names.get(ip, []))))
-        got_states = {tr.state[(ip, p)] for p in h['ports']
-                      if (ip, p) in tr.state}
-        reason = ('syn-ack' if 'open' in got_states else
-                  'conn-refused' if 'closed' in got_states else 'user-set')
-        ck.check(h['status'] == {'state': 'up', 'reason': reason,
-                                 'reason_ttl': '0'},
-                 '%s: %s status %r, want up/%s' % (what, ip, h['status'],
-                                                   reason))
-        wp = {p: v for (i, p), v in want.items() if i == ip}
-        ck.check(sorted(h['ports']) == sorted(wp),
+        truth_states = {st for (i, _), st in tr.state.items() if i == ip}
+        up = answered(tr, ip)
+        status = {'state': 'up' if up else 'down',
+                  'reason': 'syn-ack' if 'open' in truth_states else
+                  'conn-refused' if up else 'no-response',
+                  'reason_ttl': '0'}
+        ck.check(h['status'] == status, '%s: %s status %r, want %r'
+                 % (what, ip, h['status'], status))
+        ck.check(h['start'] is not None and h['end'] is not None and
+                 abs(int(h['start']) - time.time()) < 600 and
+                 int(h['start']) <= int(h['end']),
+                 '%s: %s starttime %r endtime %r' % (what, ip, h['start'],
+                                                     h['end']))
+        ck.check(h['times'] is not None or not up,
+                 '%s: %s answered, yet has no <times>' % (what, ip))
+        listed, extra = view[ip]
+        ck.check(sorted(h['ports']) == [p for p, _ in listed],
                  '%s: %s ports %r, want %r' % (what, ip, sorted(h['ports']),
-                                               sorted(wp)))
-        for p in set(h['ports']) & set(wp):
+                                               [p for p, _ in listed]))
+        ck.check(h['extra'] == extra, '%s: %s extraports %r, want %r'
+                 % (what, ip, h['extra'], extra))
+        for p in set(h['ports']) & {p for p, _ in listed}:
             proto, st, rs, svc, how = h['ports'][p]
-            if (proto != 'tcp' or st != nmap_state(wp[p][0]) or
-                    rs not in wp[p][1] or svc != netns.service(p) or
-                    (svc is not None and how != ('table', '3'))):
-                bad.append((ip, p, h['ports'][p], wp[p][0]))
+            if (proto != 'tcp' or st != nmap_state(tr.state[(ip, p)]) or
+                    rs not in tr.reasons[(ip, p)] or
+                    svc != (netns.service(p) or 'unknown') or
+                    how != ('table', '3')):
+                bad.append((ip, p, h['ports'][p], tr.state[(ip, p)]))
     ck.check(not bad, '%s: %d ports differ from the ground truth, e.g. %r'
              % (what, len(bad), bad[:5]))
+    nup = sum(1 for ip in {i for i, _ in tr.state} if answered(tr, ip))
     fin = root.find('runstats/finished').attrib
     hs = root.find('runstats/hosts').attrib
     ck.check(fin.get('exit') == 'success' and 'errormsg' not in fin and
              int(fin.get('time')) >= start and float(fin.get('elapsed')) >= 0,
              '%s: finished %r' % (what, fin))
-    ck.check(hs == {'up': str(len(want_hosts)),
-                    'down': str(scanned - len(want_hosts)),
+    ck.check(hs == {'up': str(nup), 'down': str(scanned - nup),
                     'total': str(scanned)},
              '%s: runstats hosts %r, want up %d of %d'
-             % (what, hs, len(want_hosts), scanned))
+             % (what, hs, nup, scanned))
     netns.log('  %s: %d hosts, %d ports as the ground truth says'
               % (what, len(hosts), sum(len(h['ports'])
                                        for h in hosts.values())))
@@ -329,12 +343,14 @@ def check_csv(raw, ndjson_text, what):
 HEAD_RE = re.compile(r'^# trawl (\S+) scan initiated (.+) as: (.+)$')
 TAIL_RE = re.compile(r'^# trawl done at (.+) -- (\d+) IP address(?:es)? '
                      r'\((\d+) hosts? up\) scanned in \d+\.\d\d seconds$')
-HOST_RE = re.compile(r'^Host: (\S+) \(([^()]*)\)\t(Status: Up|Ports: (.*))$')
+HOST_RE = re.compile(r'^Host: (\S+) \(([^()]*)\)\t(Status: (?:Up|Down)|'
+                     r'Ports: (.*?)(?:\tIgnored State: (\S+) \((\d+)\))?)$')
 PORT_RE = re.compile(r'^(\d+)/([a-z]+)/tcp//([^/]*)///$')
 UNRES_RE = re.compile(r'^# (\S+): unresolved \((\S+)\)$')
 
 
-def check_grep(text, tr, states, names, scanned, unresolved, what):
+def check_grep(text, tr, states, names, scanned, unresolved, what,
+               explicit=True):
     lines = text.split('\n')
     ck.check(lines[-1] == '', '%s: does not end with a newline' % what)
     lines = lines[:-1]
@@ -353,34 +369,42 @@ def check_grep(text, tr, states, names, scanned, unresolved, what):
         if not ck.check(m, '%s: bad line %r' % (what, line)):
             continue
         key = (m.group(1), m.group(2))
-        if m.group(3) == 'Status: Up':
-            status.add(key)
+        if m.group(3).startswith('Status: '):
+            status.add((key, m.group(3)))
             continue
         ck.check(key not in got, '%s: Ports twice for %r' % (what, key))
         ports = {}
-        for item in m.group(4).split(', '):
+        if m.group(5):
+            ports['ignored'] = (m.group(5), int(m.group(6)))
+        for item in m.group(4).split(', ') if m.group(4) else []:
             pm = PORT_RE.match(item)
             if not ck.check(pm, '%s: bad port item %r' % (what, item)):
                 continue
             ports[int(pm.group(1))] = (pm.group(2), pm.group(3) or None)
         got[key] = ports
-    want = {}
-    for (ip, port), st in tr.state.items():
-        if st in states:
-            for n in names.get(ip, ['']):
-                want.setdefault((ip, n), {})[port] = (nmap_state(st),
-                                                      netns.service(port))
+    want, want_status = {}, set()
+    for ip, (listed, extra) in netns.xml_view(
+            netns.nmap_picture(tr, states, explicit)).items():
+        for n in names.get(ip, ['']):
+            w = want.setdefault((ip, n), {})
+            for port, st in listed:
+                w[port] = (st, netns.service(port) or 'unknown')
+            # nmap names the state only when all unlisted are of one.
+            if len(extra) == 1:
+                w['ignored'] = next(iter(extra.items()))
+            want_status.add(((ip, n), 'Status: Up' if answered(tr, ip)
+                             else 'Status: Down'))
     ck.check(got == want, '%s: hosts/ports differ: missing %r, extra %r, '
              'wrong %r' % (what, sorted(set(want) - set(got)),
                            sorted(set(got) - set(want)),
-                           [k for k in set(got) & set(want)
-                            if got[k] != want[k]][:3]))
-    ck.check(status == set(want), '%s: Status lines for %r, want %r'
-             % (what, sorted(status), sorted(want)))
+                           [(k, got[k], want[k]) for k in set(got) &
+                            set(want) if got[k] != want[k]][:3]))
+    ck.check(status == want_status, '%s: Status lines for %r, want %r'
+             % (what, sorted(status), sorted(want_status)))
     ck.check(unres == set(unresolved), '%s: unresolved %r, want %r'
              % (what, sorted(unres), sorted(unresolved)))
     t = TAIL_RE.match(lines[-1])
-    nhosts = len({ip for ip, _ in want})
+    nhosts = sum(1 for ip in {i for i, _ in tr.state} if answered(tr, ip))
     ck.check(int(t.group(2)) == scanned and int(t.group(3)) == nhosts,
              '%s: trailer %r, want %d addresses, %d up'
              % (what, lines[-1], scanned, nhosts))
@@ -415,7 +439,12 @@ def subset(ips):
 
 
 def check_scan(tag, args, ips, states, names, wrap=None, unresolved=()):
-    """One scan of ips, each format against the ground truth."""
+    """One scan of ips, each format against the ground truth.  states: as
+    given with --states; None: not given (NDJSON open, the nmap formats
+    every state)."""
+    explicit = states is not None
+    nmap_states = states if explicit else ALL
+    states = states if explicit else ('open',)
     tr, scanned = subset(ips), len(ips)
     got, files, r, argv = scan_all_formats(tag, args, wrap)
     nd = got['ndjson'].decode('utf-8')
@@ -423,10 +452,11 @@ def check_scan(tag, args, ips, states, names, wrap=None, unresolved=()):
                          if '"state":"unresolved"' not in line)
     netns.compare(ck, netns.parse_ndjson(ck, r, where=ports_only), tr,
                   states=states, names=names, what=tag + ' ndjson')
-    check_xml(files['xml'], tr, states, names, scanned, argv, tag + ' xml')
+    check_xml(files['xml'], tr, nmap_states, names, scanned, argv,
+              tag + ' xml', explicit)
     check_csv(got['csv'], nd, tag + ' csv')
-    check_grep(got['grep'].decode('utf-8'), tr, states, names, scanned,
-               unresolved, tag + ' grep')
+    check_grep(got['grep'].decode('utf-8'), tr, nmap_states, names, scanned,
+               unresolved, tag + ' grep', explicit)
     return got, files
 
 
@@ -436,8 +466,9 @@ ALL = netns.STATES
 unnamed = ['127.0.0.1', '127.0.0.2', UNREACH] + (['::1'] if HAVE6 else [])
 check_scan('v4v6-all', ['--states', 'all', *FAST, '-p', PSPEC, *unnamed],
            unnamed, ALL, {})
-check_scan('v4v6-open', [*FAST, '-p', PSPEC, *unnamed], unnamed, ('open',),
-           {})
+check_scan('v4v6-open', [*FAST, '-p', PSPEC, *unnamed], unnamed, None, {})
+check_scan('v4v6-only-open', ['--states', 'open', *FAST, '-p', PSPEC,
+                              *unnamed], unnamed, ('open',), {})
 check_scan('v4-unnamed', ['--states', 'open,closed', *FAST, '-p', PSPEC,
                           '127.0.0.2'], ['127.0.0.2'], ('open', 'closed'), {})
 if HAVE6:
@@ -453,7 +484,7 @@ if HOSTS_WRAP is not None:
                              *targets], ips, ALL, names, wrap=HOSTS_WRAP,
                unresolved=['nx.trawl.test'])
     check_scan('named-open', [*FAST, '-p', PSPEC, *targets], ips,
-               ('open',), names, wrap=HOSTS_WRAP)
+               None, names, wrap=HOSTS_WRAP, unresolved=['nx.trawl.test'])
     # To standard output, with -f.
     argv = [trawl, '-f', 'xml', '--states', 'all', *FAST, '-p', PSPEC,
             *targets]
@@ -522,12 +553,19 @@ else:
                        text=True)
     netns.log('ndiff a b:\n' + r.stdout.rstrip())
     changes = set(re.findall(r'^([-+])(\d+)/tcp +(\S+)', r.stdout, re.M))
+    # The closed ports are counted, not listed (more than 25): the port
+    # that opened is new, and one closed port fewer is not shown.
+    nclosed = len(closed)
+    shown = set(re.findall(r'^([-+])Not shown: (\d+) closed ports', r.stdout,
+                           re.M))
     ck.check(r.returncode == 1 and
-             changes == {('-', str(newport), 'closed'),
-                         ('+', str(newport), 'open')},
-             'ndiff (exit %d) should report %d/tcp closed -> open and '
-             'nothing else; it reports %r; stderr %r'
-             % (r.returncode, newport, sorted(changes), r.stderr[-500:]))
+             changes == {('+', str(newport), 'open')} and
+             shown == {('-', str(nclosed)), ('+', str(nclosed - 1))},
+             'ndiff (exit %d) should report %d/tcp open and %d closed '
+             'ports not shown instead of %d, and nothing else; it reports '
+             '%r %r; stderr %r' % (r.returncode, newport, nclosed - 1,
+                                   nclosed, sorted(changes), sorted(shown),
+                                   r.stderr[-500:]))
     r = subprocess.run(['ndiff', fa['xml'], fa['xml']], capture_output=True,
                        text=True)
     ck.check(r.returncode == 0 and not re.search(r'^[-+]\d+/tcp', r.stdout,
@@ -646,7 +684,9 @@ for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
             xmllint(xpath, 'stopped by %s' % name):
         root, hx = read_xml(xpath, 'stopped')
         fin = root.find('runstats/finished').attrib
-        n = len(hx.get('127.0.0.1', {}).get('ports', {}))
+        # Listed or counted (more than 25 closed ones are counted).
+        h1 = hx.get('127.0.0.1', {})
+        n = len(h1.get('ports', {})) + sum(h1.get('extra', {}).values())
         ck.check(fin.get('exit') == 'error' and fin.get('errormsg'),
                  '%s: finished %r, want exit="error" with a message'
                  % (name, fin))
