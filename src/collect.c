@@ -13,13 +13,13 @@
  * 65535 ports.
  */
 #include <errno.h>
-#include <netdb.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
 #include "trawl/collect.h"
 #include "trawl/heap.h"
+#include "trawl/services.h"
 #include "trawl/space.h"
 #include "trawl/target.h"
 #include "trawl/u64map.h"
@@ -49,10 +49,6 @@ struct record {
 	} rtt;
 };
 
-struct service {
-	char *name;
-};
-
 struct collect {
 	const struct space *space;
 	const struct out_run *run;
@@ -79,8 +75,7 @@ struct collect {
 	struct record **batch;		/* hosts being emitted */
 	size_t bcap;
 
-	struct service *services;	/* by port, read once */
-	bool services_read;
+	struct services *services;
 
 	struct {
 		const struct out_format *fmt;
@@ -135,7 +130,7 @@ collect_new(const struct space *space, unsigned report)
 	c->space = space;
 	c->report = report;
 	c->byg = heap_new(64);
-	c->services = calloc(65536, sizeof(*c->services));
+	c->services = services_new();
 	if (c->byg == NULL || c->services == NULL) {
 		collect_free(c);
 		errno = ENOMEM;
@@ -160,10 +155,7 @@ collect_free(struct collect *c)
 		}
 	}
 	u64map_free(&c->held);
-	if (c->services != NULL)
-		for (size_t i = 0; i < 65536; i++)
-			free(c->services[i].name);
-	free(c->services);
+	services_free(c->services);
 	free(c->batch);
 	heap_free(c->byg);
 	free(c);
@@ -200,40 +192,6 @@ void
 collect_set_run(struct collect *c, const struct out_run *run)
 {
 	c->run = run;
-}
-
-/*
- * The services database, read whole the first time a name is needed:
- * getservbyport() reads /etc/services from the top at every call, which
- * made a scan that reports every port spend most of its time there.  The
- * first entry for a port wins, as with getservbyport().
- */
-static void
-services_read(struct collect *c)
-{
-	struct servent *se;
-
-	c->services_read = true;
-	setservent(1);
-	while ((se = getservent()) != NULL) {
-		struct service *s;
-
-		if (se->s_proto == NULL || strcmp(se->s_proto, "tcp") != 0 ||
-		    se->s_name == NULL)
-			continue;
-		s = &c->services[ntohs((uint16_t)se->s_port)];
-		if (s->name == NULL)
-			s->name = strdup(se->s_name);
-	}
-	endservent();
-}
-
-static const char *
-service_name(struct collect *c, uint16_t port)
-{
-	if (!c->services_read)
-		services_read(c);
-	return c->services[port].name;
 }
 
 static int
@@ -340,7 +298,7 @@ emit(struct collect *c, struct record *r)
 		collect_begin(c);
 	qsort(r->ports, r->nports, sizeof(*r->ports), cmp_port);
 	for (size_t i = 0; i < r->nports; i++)
-		r->ports[i].service = service_name(c, r->ports[i].port);
+		r->ports[i].service = services_name(c->services, r->ports[i].port);
 	memset(&h, 0, sizeof(h));
 	h.family = family;
 	h.addr = target_ntop(family, addr, text, sizeof(text));

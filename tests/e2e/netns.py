@@ -741,7 +741,7 @@ def _check_record(ck, rec, keys, line):
                  '%r' % (line,))
     svc = service(rec['port']) if isinstance(rec['port'], int) else None
     if rec.get('service') != svc:
-        ck.check(False, 'service %r, /etc/services says %r: %r'
+        ck.check(False, 'service %r, nmap or /etc/services says %r: %r'
                  % (rec.get('service'), svc, line))
     return True
 
@@ -788,14 +788,36 @@ def read_ndjson(ck, path, changes=None):
 
 
 _svc_cache = {}
+_nmap_names = None
+
+
+def nmap_service(port):
+    """nmap's name of port from the project's data/tcp-service-names.txt,
+    or None."""
+    global _nmap_names
+    if _nmap_names is None:
+        _nmap_names = {}
+        path = os.path.join(os.path.dirname(os.path.abspath(__file__)),
+                            '..', '..', 'data', 'tcp-service-names.txt')
+        with open(path, encoding='ascii') as f:
+            for line in f:
+                line = line.split('#', 1)[0].strip()
+                if line:
+                    p, name = line.split('\t')
+                    _nmap_names[int(p)] = name
+    return _nmap_names.get(port)
 
 
 def service(port):
+    """The name trawl gives port: nmap's, else the system's."""
     if port not in _svc_cache:
-        try:
-            _svc_cache[port] = socket.getservbyport(port, 'tcp')
-        except OSError:
-            _svc_cache[port] = None
+        name = nmap_service(port)
+        if name is None:
+            try:
+                name = socket.getservbyport(port, 'tcp')
+            except OSError:
+                name = None
+        _svc_cache[port] = name
     return _svc_cache[port]
 
 

@@ -575,19 +575,20 @@ else:
 
 # --- 4. hostile service names ------------------------------------------------
 
-
-
-
 HOSTILE = {
     # ESC and a CSI, quotes, markup, invalid UTF-8, the grep separators.
     b'ev\x1b[31mil"<&>\'': None,
     b'x\xff\xfe\xc3(,/)\\': None,
     b'caf\xc3\xa9\xc2\x9b\xef\xbf\xbe': None,
 }
+# Ports nmap names are named by nmap's table, which comes first: the
+# hostile names go on ports it leaves out.
 open_ports = sorted(p for (i, p), st in truth.state.items()
-                    if i == '127.0.0.1' and st == 'open')
+                    if i == '127.0.0.1' and st == 'open' and
+                    netns.nmap_service(p) is None)
 closed_ports = sorted(p for (i, p), st in truth.state.items()
-                      if i == '127.0.0.1' and st == 'closed')
+                      if i == '127.0.0.1' and st == 'closed' and
+                      netns.nmap_service(p) is None)
 hport = [open_ports[0], closed_ports[0], closed_ports[1]]
 for name, port in zip(list(HOSTILE), hport):
     HOSTILE[name] = port

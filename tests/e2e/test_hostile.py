@@ -214,17 +214,17 @@ if HAVE_NFT:
     ck.check(syns() == before, '-i line "127.0.0.2\\x00junk": %d SYNs sent'
              % (syns() - before))
 
-# --- (b) hostile service names ----------------------------------------------------
+# --- (b) hostile service names (on ports nmap leaves unnamed: its names come first) ---
 
 lst = netns.Listeners()
 SVC = {
-    5101: b'ev\x1b[31mil"<&>\'',
-    5102: b'x\xff\xfe\xc3(,/)\\',
-    5103: b'caf\xc3\xa9\xc2\x9b\xef\xbf\xbe',
-    5104: b'del\x7fx',
-    5105: b'osc\x1b]0;t\x07',
+    5121: b'ev\x1b[31mil"<&>\'',
+    5122: b'x\xff\xfe\xc3(,/)\\',
+    5123: b'caf\xc3\xa9\xc2\x9b\xef\xbf\xbe',
+    5124: b'del\x7fx',
+    5125: b'osc\x1b]0;t\x07',
 }
-for port in (5101, 5102, 5104):
+for port in (5121, 5122, 5124):
     lst.add('127.0.0.1', port)
 lst.start()
 svc_file = write(os.path.join(tmp, 'services'),
@@ -242,7 +242,7 @@ SVC_WRAP, why = private(svc_file, '/etc/services')
 if SVC_WRAP is None:
     ck.cannot_run('no private /etc/services (%s): (b) not run' % why)
 else:
-    spec = '5101-5105'
+    spec = '5121-5125'
     r = run(['-f', 'text', '--states', 'all', '-t', '300', '-p', spec,
              '127.0.0.1'], wrap=SVC_WRAP)
     ck.check(r.returncode == 0, 'hostile services, text: exit %d'
