@@ -7,7 +7,8 @@
 # build: compiler, meson, ninja, pkg-config, c-ares, libcurl, json-c;
 # unit tests: check; end-to-end tests: python3, private network namespaces
 # (iproute2, util-linux's unshare and setpriv), nft drops and counters,
-# /etc/services (netbase), dnsmasq, nmap's DTD and ndiff, xmllint; the
+# /etc/services (netbase), dnsmasq, nmap's DTD, nmap.xsl and ndiff,
+# xmllint, xsltproc; the
 # man page: mandoc; operations: systemd-analyze, bash and zsh completion;
 # memcheck: valgrind; fuzzing (tests/fuzz-run.sh): clang and libFuzzer.
 # .ci/run installs through this script too: the list lives here only.
@@ -24,5 +25,5 @@ apt-get install -y --no-install-recommends \
 	build-essential meson ninja-build pkg-config check python3 \
 	netbase nftables iproute2 mandoc util-linux \
 	libc-ares-dev libcurl4-openssl-dev libjson-c-dev dnsmasq-base \
-	nmap ndiff libxml2-utils systemd zsh bash-completion \
+	nmap ndiff libxml2-utils xsltproc systemd zsh bash-completion \
 	clang libclang-rt-14-dev valgrind
