@@ -1000,6 +1000,38 @@ def check_changed(src):
     return check
 
 
+def check_results_only(src):
+    """src holds port records and nothing else: no change among them."""
+    def check(ctx, cmd, res):
+        text = ctx.read(src)
+        bad = [l for l in text.splitlines() if '"change"' in l]
+        ck.check(not bad, '%s: change records in the results file %s: %r'
+                 % (cmd.text, src, bad[:3]))
+    return check
+
+
+def check_changes_only(src, want):
+    """src holds change records and nothing else: exactly want, a set of
+    (change, ip, port)."""
+    def check(ctx, cmd, res):
+        recs = []
+        text = ctx.read(src)
+        rest = netns.parse_ndjson(ck, netns.Run([src], 0, '', '', 0),
+                                  where=text, changes=recs)
+        got = {(r['change'], r['ip'], r.get('port')) for r in recs}
+        ck.check(not rest and got == want, '%s: %s holds %r and %d other '
+                 'records; want the changes %r alone'
+                 % (cmd.text, src, sorted(got, key=str), len(rest),
+                    sorted(want, key=str)))
+    return check
+
+
+def check_jq_changes(ctx, cmd, res):
+    """192.0.2.9 had no open port: it came up, with port 443."""
+    want = 'host-up\t%s\nport-opened\t%s\t%d\n' % (CHANGE[0], *CHANGE)
+    ck.check(res.out == want, '%s: %r, want %r' % (cmd.text, res.out, want))
+
+
 def interrupt_first(ctx, cmd):
     """An interrupted scan whose rest the example continues."""
     first = 'trawl -p- -f ndjson -o sweep.ndjson 10.20.0.0/16'
@@ -1482,7 +1514,8 @@ EXAMPLES = {
                      check_xml('example.xml', lambda: Space(SUBDOMAIN_NAMES),
                                TOP100))),
     'trawl --config office.conf --baseline office.baseline '
-    '--fail-on-change -o ndjson:office.ndjson': Ex(
+    '--fail-on-change -o ndjson:office.ndjson -o '
+    'changes:office.changes.ndjson': Ex(
         'run', 'office.conf and office.targets made first; run once to '
         'make the baseline, then 192.0.2.9 opens port 443 and the example '
         'runs: exit 3', rc=3,
@@ -1491,7 +1524,14 @@ EXAMPLES = {
                      run_first, open_change),
         check=all_of(scan(OFFICE_SPACE, TOP100, src='office.ndjson',
                           fmt='ndjson'),
-                     check_changed('office.ndjson'))),
+                     check_results_only('office.ndjson'),
+                     check_changes_only('office.changes.ndjson', {
+                         ('host-up', CHANGE[0], None),
+                         ('port-opened',) + CHANGE}))),
+    "jq -r '[.change, .ip, .port // empty] | @tsv' office.changes.ndjson":
+    Ex(
+        'shell', 'reads the office.changes.ndjson of the command before it',
+        check=check_jq_changes, needs=('jq',)),
     'trawl -o xml:monday.xml 192.0.2.0/24': Ex(
         'run', check=check_xml('monday.xml', Space(['192.0.2.0/24']),
                                TOP100)),
