@@ -13,7 +13,7 @@ _trawl_opts_arg='--baseline --concurrency --config --ct-url --dns-concurrency
 _trawl_opts_flag='--dry-run --fail-on-change --help --list-names
 	--no-progress --no-stylesheet --progress --quiet --version'
 _trawl_shorts='-4 -6 -c -f -h -i -o -p -q -T -t -V -x'
-_trawl_formats='text ndjson xml csv grep'
+_trawl_formats='text ndjson xml csv grep changes'
 _trawl_states='open closed filtered unreachable unresolved all'
 
 # File names for $1.

@@ -53,7 +53,7 @@ mix(uint64_t *h, const void *p, size_t n)
 static void
 write_change(struct wbuf *w, const struct out_change *c, bool first)
 {
-	static const char *const formats[] = { "text", "ndjson", "grep",
+	static const char *const formats[] = { "text", "changes", "grep",
 	    "xml" };
 
 	for (size_t i = 0; i < sizeof(formats) / sizeof(formats[0]); i++)

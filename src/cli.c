@@ -359,7 +359,8 @@ static const struct opttab_opt opts[] = {
 	    "extra attempts when no answer came (default "
 	    STR(DEFAULT_RETRIES) ",\nmore when the path loses packets)"),
 	FN("Output", "format", 'f', "FORMAT", parse_format,
-	    "{formats} (default text)"),
+	    "{formats} (default text;\n"
+	    "changes: only what --baseline found changed)"),
 	LIST(NULL, "output", 'o', "[FORMAT:]FILE", output_args,
 	    "write results to FILE (- for standard output);\n"
 	    "repeatable, each in its own format"),
@@ -381,7 +382,9 @@ static const struct opttab_opt opts[] = {
 	FLAG(NULL, "quiet", 'q', rc.quiet, "no summary line and no warnings"),
 	STRING("Changes since the last run", "baseline", 0, "FILE",
 	    rc.baseline, "report what changed since the results in FILE,\n"
-	    "then keep this run's results there"),
+	    "then keep this run's results there; the changes go\n"
+	    "to -o changes:FILE when given, else after the text,\n"
+	    "grep and xml results"),
 	FLAG(NULL, "fail-on-change", 0, rc.fail_on_change,
 	    "exit 3 when something changed"),
 	FN("Configuration", "config", 0, "FILE", parse_config,
@@ -504,11 +507,37 @@ outputs_resolve(struct cli *c)
 	return CLI_RUN;
 }
 
+/*
+ * Changes are against the last run's results: an output of them without
+ * --baseline would be empty for good, which is a mistake to say at once.
+ */
+static enum cli_result
+changes_need_baseline(const struct cli *c)
+{
+	if (c->rc.baseline != NULL)
+		return CLI_RUN;
+	for (size_t i = 0; i < c->rc.noutputs; i++) {
+		const struct runconf_output *o = &c->outputs[i];
+
+		if (!o->format->changes_only)
+			continue;
+		if (c->output_args.n > 0 && o->format != c->format)
+			log_error("-o %s needs --baseline FILE, the last run "
+			    "to compare with", c->output_args.v[i]);
+		else
+			log_error("-f %s needs --baseline FILE, the last run "
+			    "to compare with", o->format->name);
+		return CLI_USAGE;
+	}
+	return CLI_RUN;
+}
+
 /* What no single option can check, and the run configuration. */
 static enum cli_result
 finish(struct cli *c, int argc, char **argv)
 {
 	struct runconf *rc = &c->rc;
+	enum cli_result r;
 	char err[256];
 
 	if (optind == argc && c->input_files.n == 0 && c->domains.n == 0) {
@@ -562,7 +591,9 @@ finish(struct cli *c, int argc, char **argv)
 	rc->names.dns.family = rc->targets.family;
 	rc->names.dns.resolvers = c->resolvers.v;
 	rc->names.dns.nresolvers = c->resolvers.n;
-	return outputs_resolve(c);
+	if ((r = outputs_resolve(c)) != CLI_RUN)
+		return r;
+	return changes_need_baseline(c);
 }
 
 /* argv as one string, words separated by blanks; NULL without memory. */

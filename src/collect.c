@@ -66,6 +66,7 @@ struct collect {
 	uint64_t count[STATE_COUNT];
 	uint64_t up;			/* hosts that answered */
 	uint64_t changes;		/* change records written */
+	size_t changes_out;		/* outputs of the changes format */
 	time_t now;			/* of the batch being delivered */
 	int begun;			/* the formats' begin was called */
 
@@ -165,7 +166,9 @@ int
 collect_add_output(struct collect *c, const struct out_format *fmt,
     struct wbuf *w)
 {
-	unsigned states = c->report != 0 ? c->report : fmt->states;
+	/* A format of changes alone lists no port: none held for it. */
+	unsigned states = fmt->changes_only ? 0 : c->report != 0 ? c->report :
+	    fmt->states;
 
 	if (c->nout == MAX_OUTPUTS) {
 		errno = E2BIG;
@@ -184,6 +187,7 @@ collect_add_output(struct collect *c, const struct out_format *fmt,
 		c->keep_few |= states;
 	else
 		c->keep_all |= states;
+	c->changes_out += fmt->changes_only;
 	c->nout++;
 	return 0;
 }
@@ -536,7 +540,7 @@ collect_change(struct collect *c, const struct out_change *ch)
 {
 	collect_begin(c);
 	for (size_t i = 0; i < c->nout; i++)
-		if (c->out[i].fmt->change != NULL)
+		if (output_carries_changes(c->out[i].fmt, c->changes_out > 0))
 			c->out[i].fmt->change(c->out[i].w, ch, c->changes == 0);
 	c->changes++;
 }

@@ -41,6 +41,20 @@ on_change(void *ctx, const struct baseline_change *ch)
 	collect_change(cmp->col, &ch->out);
 }
 
+/* Whether some output gets the changes (output_carries_changes()). */
+static bool
+changes_written(const struct runconf_output *outputs, size_t noutputs)
+{
+	bool separate = false;
+
+	for (size_t i = 0; i < noutputs; i++)
+		separate |= outputs[i].format->changes_only;
+	for (size_t i = 0; i < noutputs; i++)
+		if (output_carries_changes(outputs[i].format, separate))
+			return true;
+	return false;
+}
+
 int
 compare_start(const char *path, uint64_t fingerprint,
     const struct runconf_output *outputs, size_t noutputs,
@@ -67,13 +81,10 @@ compare_start(const char *path, uint64_t fingerprint,
 		compare_free(cmp);
 		return EXIT_FAILED;
 	}
-	for (size_t i = 0; i < noutputs; i++)
-		if (outputs[i].format->change == NULL)
-			log_warn("changes since the last run are not written "
-			    "to '%s': %s has no place for them",
-			    strcmp(outputs[i].path, "-") == 0 ?
-			    "standard output" : outputs[i].path,
-			    outputs[i].format->name);
+	if (!changes_written(outputs, noutputs))
+		log_warn("changes since the last run are written to no output "
+		    "(ndjson and csv hold results only): -o changes:FILE "
+		    "keeps them");
 	collect_set_hook(col, STATE_BIT(STATE_OPEN), on_host, cmp);
 	*out = cmp;
 	return 0;

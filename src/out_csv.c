@@ -57,7 +57,7 @@ csv_unresolved(struct wbuf *w, const char *name, const char *why)
 
 /*
  * No change records: every row has NDJSON's port fields, and a change is
- * not a port's state.  trawl says so when --baseline writes to CSV.
+ * not a port's state.  They go to the changes format (out_changes.c).
  */
 const struct out_format out_csv = {
 	.name = "csv",

@@ -59,31 +59,6 @@ ndjson_unresolved(struct wbuf *w, const char *name, const char *why)
 	    "\"reason\":\"%s\"}\n", why);
 }
 
-/*
- * A change as its own kind of record, keyed "change":
- *	{"change":"port-opened","ip":"192.0.2.9","port":443,"proto":"tcp",
- *	    "names":["www.example.com"]}
- * "port" and "proto" only for port changes, "names" only when there are
- * any (an array: an address may have many, and a change is one object).
- */
-static void
-ndjson_change(struct wbuf *w, const struct out_change *c, bool first)
-{
-	(void)first;
-	wbuf_printf(w, "{\"change\":\"%s\",\"ip\":\"%s\"",
-	    output_change_name(c->kind), c->addr);
-	if (c->kind == OUT_PORT_OPENED || c->kind == OUT_PORT_CLOSED)
-		wbuf_printf(w, ",\"port\":%u,\"proto\":\"tcp\"", c->port);
-	for (size_t i = 0; i < c->nnames; i++) {
-		wbuf_puts(w, i == 0 ? ",\"names\":[\"" : ",\"");
-		textesc_json(w, c->names[i]);
-		wbuf_putc(w, '"');
-	}
-	if (c->nnames > 0)
-		wbuf_putc(w, ']');
-	wbuf_puts(w, "}\n");
-}
-
 const struct out_format out_ndjson = {
 	.name = "ndjson",
 	.states = STATE_BIT(STATE_OPEN),
@@ -92,5 +67,6 @@ const struct out_format out_ndjson = {
 	.host = ndjson_host,
 	.end = ndjson_end,
 	.unresolved = ndjson_unresolved,
-	.change = ndjson_change,
+	/* Results only: changes go to the changes format (out_changes.c). */
+	.change = NULL,
 };

@@ -18,6 +18,7 @@ static const struct out_format *const formats[] = {
 	&out_csv,
 	&out_grep,
 	&out_xml,
+	&out_changes,
 };
 
 #define NFORMATS (sizeof(formats) / sizeof(formats[0]))
@@ -46,6 +47,12 @@ output_names(void)
 		}
 	}
 	return names;
+}
+
+bool
+output_carries_changes(const struct out_format *fmt, bool changes_output)
+{
+	return fmt->change != NULL && (!changes_output || fmt->changes_only);
 }
 
 const char *

@@ -42,8 +42,9 @@ void collect_begin(struct collect *c);
 /* Emit every host still held (an interrupted scan too). */
 void collect_drain(struct collect *c);
 /*
- * A change since the last run, to every output whose format has a place
- * for it: after collect_drain(), before collect_end().
+ * A change since the last run, to the outputs that carry changes
+ * (output_carries_changes(): those of the changes format when there are
+ * any): after collect_drain(), before collect_end().
  */
 void collect_change(struct collect *c, const struct out_change *ch);
 /* collect_drain(), then close the formats. */

@@ -1,8 +1,8 @@
 /*
  * Changes since the last run (--baseline): the open ports of this run,
  * kept as the collector hands out each finished host, compared at the end
- * with the baseline file; the changes go to the outputs, and this run
- * becomes the next baseline.
+ * with the baseline file; the changes go to the outputs that carry them
+ * (output_carries_changes()), and this run becomes the next baseline.
  */
 #ifndef TRAWL_COMPARE_H
 #define TRAWL_COMPARE_H
@@ -18,9 +18,10 @@ struct compare;
 /*
  * Load the baseline at path before the scan (a damaged file is the user's
  * to see before a long scan, not after) and watch col's hosts.  fingerprint
- * tells this scan from others (targets, ports, shard).  Returns 0 with
- * *out set (NULL when path is NULL: nothing to compare), or the exit
- * status, the reason said.
+ * tells this scan from others (targets, ports, shard).  When none of
+ * outputs would get the changes, says so.  Returns 0 with *out set (NULL
+ * when path is NULL: nothing to compare), or the exit status, the reason
+ * said.
  */
 int compare_start(const char *path, uint64_t fingerprint,
     const struct runconf_output *outputs, size_t noutputs,

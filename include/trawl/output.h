@@ -142,15 +142,31 @@ struct out_format {
 	/*
 	 * A change since the last run, after every host and before end;
 	 * first: the run's first.  NULL: the format has no place for changes
-	 * (trawl says so when --baseline is given).
+	 * (NDJSON and CSV, whose every record is a result).  Which outputs
+	 * get them: output_carries_changes().
 	 */
 	void (*change)(struct wbuf *w, const struct out_change *c, bool first);
+	/*
+	 * Change records and nothing else (the changes format): it lists no
+	 * host, and while the run has an output of it, no other output gets
+	 * a change, so that a results file holds results only.
+	 */
+	bool changes_only;
 };
 
 /* NULL for an unknown name. */
 const struct out_format *output_find(const char *name);
 /* "text, ndjson, ...": for messages and --help. */
 const char *output_names(void);
+/*
+ * Whether an output of fmt gets the changes since the last run, in a run
+ * with an output of the changes format (changes_output) or without one.
+ * With one, the changes go there alone; without, to the formats that show
+ * them as notes beside the results (text, grepable, XML).  Never to NDJSON
+ * or CSV: a program reading results must not meet a record of another kind.
+ */
+bool output_carries_changes(const struct out_format *fmt,
+    bool changes_output);
 /* "host-up", "host-down", "port-opened", "port-closed". */
 const char *output_change_name(enum out_change_kind kind);
 /*
@@ -198,5 +214,6 @@ extern const struct out_format out_ndjson;
 extern const struct out_format out_csv;
 extern const struct out_format out_grep;
 extern const struct out_format out_xml;
+extern const struct out_format out_changes;
 
 #endif

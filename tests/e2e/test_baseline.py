@@ -6,8 +6,8 @@
 In a private network namespace (unshare -n) holding only lo:
   1. a first run creates the baseline (exit 0, no changes reported);
   2. a listener added and one removed: exactly those two changes, as text
-     and as NDJSON "change" records, exit 3 with --fail-on-change, and the
-     baseline now holds the new state (a third run reports nothing);
+     and as change records (-f changes), exit 3 with --fail-on-change, and
+     the baseline now holds the new state (a third run reports nothing);
   3. a host that appears and one that disappears;
   4. an interrupted run leaves the baseline untouched;
   5. a damaged baseline is an error naming FILE:LINE (exit 2);
@@ -32,7 +32,7 @@ tmp = tempfile.mkdtemp(prefix='trawl-e2e-baseline.')
 PORTS = '7000-7009'
 base = os.path.join(tmp, 'scan.baseline')
 ARGS = ['-p', PORTS, '127.0.0.1', '127.0.0.2', '--baseline', base,
-        '-f', 'ndjson', '--fail-on-change']
+        '-f', 'changes', '--fail-on-change']
 
 
 def run(args, rc, what):
@@ -45,9 +45,10 @@ def run(args, rc, what):
 
 
 def changes_of(r):
-    """The NDJSON "change" records of a run: {(change, ip, port)}."""
+    """The change records of a run (-f changes): {(change, ip, port)}."""
     changes = []
-    netns.parse_ndjson(ck, r, changes=changes)
+    ck.check(netns.parse_ndjson(ck, r, changes=changes) == [],
+             'result records among the changes: %r' % r.out[:300])
     return {(c['change'], c['ip'], c.get('port')) for c in changes}
 
 

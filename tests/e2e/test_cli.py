@@ -69,6 +69,13 @@ USAGE = [
      None),
     (['-4', '-6', T], 'trawl: -4 and -6 exclude each other', None),
     (['-6', '-4', T], 'trawl: -4 and -6 exclude each other', None),
+    # Changes are against the last run: without one, a mistake.
+    (['-o', 'changes:c.ndjson', '-o', '-', T],
+     'trawl: -o changes:c.ndjson needs --baseline FILE, the last run to '
+     'compare with', None),
+    (['-f', 'changes', T],
+     'trawl: -f changes needs --baseline FILE, the last run to compare '
+     'with', None),
 ]
 for args, exact, piece in USAGE:
     r = netns.run([trawl, *args], timeout=20)

@@ -28,7 +28,7 @@ documentation's addresses are local (192.0.2.0/24, 10.20.0.0/16,
 10.30.1.0/24 and 2001:db8::/32 routed to lo), a few of them listen, a few
 ports drop SYNs (nft), and dnsmasq answers for example.com.  Each command
 runs with sh in a mount namespace of its own where /etc, /var/lib and
-/usr/share/doc are overlays: /etc/hosts is Debian's (localhost is
+/usr/local/share are overlays: /etc/hosts is Debian's (localhost is
 127.0.0.1 and ::1), /etc/resolv.conf names the dnsmasq, and files an
 example reads under /etc/trawl are there.  The trawl under test is first
 in PATH (under TRAWL_WRAPPER too: valgrind, setpriv to nobody).
@@ -59,6 +59,7 @@ import xml.etree.ElementTree as ET
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import dnsfix  # noqa: E402
 import netns  # noqa: E402
+import sdunit  # noqa: E402
 import trawlwrap  # noqa: E402
 
 SRC = os.path.dirname(os.path.dirname(os.path.dirname(
@@ -543,11 +544,11 @@ def want_counts(space, ports):
 
 # --- running a command -------------------------------------------------------
 
-OVERLAID = ('etc', 'var/lib', 'usr/share/doc')
+OVERLAID = ('etc', 'var/lib', 'usr/local/share')
 
 # sh -c PRELUDE sh ROOT CWD SCRIPT: the overlays, then the command.
 PRELUDE = r'''set -e
-for d in etc var/lib usr/share/doc; do
+for d in etc var/lib usr/local/share; do
     mount -t overlay overlay \
         -o "lowerdir=/$d,upperdir=$1/up/$d,workdir=$1/work/$d" "/$d"
 done
@@ -908,10 +909,10 @@ top-ports = 100
 '''
 OFFICE_SPACE = Space(['192.0.2.0/28'], ['192.0.2.1'])
 # The example configuration as the $EDITOR of the systemd example leaves
-# it: NAME is office.
-EDITOR_SCRIPT = "#!/bin/sh\nsed -i 's/NAME/office/g' \"$1\"\n"
-UNIT_SPACE = Space(['192.0.2.0/28'], ['192.0.2.1', '192.0.2.128/25',
-                                      '192.0.2.3'])
+# it: NAME is office, and its input-file line is in use.
+EDITOR_SCRIPT = ("#!/bin/sh\nsed -i -e 's/NAME/office/g' "
+                 "-e 's/^# input-file = /input-file = /' \"$1\"\n")
+UNIT_SPACE = Space(['192.0.2.0/28'], ['192.0.2.1', '192.0.2.128/25'])
 UNIT_PORTS = [22, 25, 80, 443, 3306, 5432, 6379] + list(range(8000, 8101))
 
 
@@ -998,6 +999,38 @@ def check_changed(src):
                  'in %s: %r' % (cmd.text, CHANGE[0], CHANGE[1], src,
                                 text[-600:]))
     return check
+
+
+def check_results_only(src):
+    """src holds port records and nothing else: no change among them."""
+    def check(ctx, cmd, res):
+        text = ctx.read(src)
+        bad = [l for l in text.splitlines() if '"change"' in l]
+        ck.check(not bad, '%s: change records in the results file %s: %r'
+                 % (cmd.text, src, bad[:3]))
+    return check
+
+
+def check_changes_only(src, want):
+    """src holds change records and nothing else: exactly want, a set of
+    (change, ip, port)."""
+    def check(ctx, cmd, res):
+        recs = []
+        text = ctx.read(src)
+        rest = netns.parse_ndjson(ck, netns.Run([src], 0, '', '', 0),
+                                  where=text, changes=recs)
+        got = {(r['change'], r['ip'], r.get('port')) for r in recs}
+        ck.check(not rest and got == want, '%s: %s holds %r and %d other '
+                 'records; want the changes %r alone'
+                 % (cmd.text, src, sorted(got, key=str), len(rest),
+                    sorted(want, key=str)))
+    return check
+
+
+def check_jq_changes(ctx, cmd, res):
+    """192.0.2.9 had no open port: it came up, with port 443."""
+    want = 'host-up\t%s\nport-opened\t%s\t%d\n' % (CHANGE[0], *CHANGE)
+    ck.check(res.out == want, '%s: %r, want %r' % (cmd.text, res.out, want))
 
 
 def interrupt_first(ctx, cmd):
@@ -1213,7 +1246,7 @@ def check_synopsis(ctx, cmd, res):
 
 def installed_example(ctx, cmd):
     """The example configuration where the install puts it, as meson
-    says; /etc/trawl and its files as the user makes them."""
+    says (under the default prefix, /usr/local); the state directory."""
     build = os.path.dirname(REAL_TRAWL)
     r = subprocess.run(['meson', 'introspect', '--installed', build],
                        capture_output=True, text=True)
@@ -1228,40 +1261,108 @@ def installed_example(ctx, cmd):
                     % (build, r.stderr.strip()[-300:])):
         src = os.path.join(SRC, 'contrib', 'systemd', 'example.conf')
     with open(src) as f:
-        ctx.write('/usr/share/doc/trawl/examples/trawl.conf', f.read())
-    ctx.write('/etc/trawl/office.targets', '192.0.2.0/28\n')
-    ctx.write('/etc/trawl/never scan.txt', '192.0.2.3\n')
+        ctx.write('/usr/local/share/doc/trawl/examples/trawl.conf', f.read())
     ctx.write('editor', EDITOR_SCRIPT, 0o755)
     ctx.mkdir('/var/lib/trawl', 0o777 if trawlwrap.DROPS_PRIVILEGES
               else 0o755)
 
 
-def unit_command(instance):
-    """The ExecStart= of trawl@INSTANCE.service, as systemd runs it."""
+def unit_commands(instance):
+    """The ExecStartPre= and ExecStart= commands of trawl@INSTANCE.service,
+    as systemd runs them (sdunit.py), for sh: the trawl in PATH."""
     with open(os.path.join(SRC, 'contrib', 'systemd',
                            'trawl@.service.in')) as f:
-        text = f.read().replace('\\\n', ' ')
-    line = re.search(r'^ExecStart=(.*)$', text, re.M).group(1)
-    line = re.sub(r'\s+', ' ', line).strip()
-    return (line.replace('@bindir@/trawl', 'trawl')
-            .replace('%i', instance)
-            .replace('${STATE_DIRECTORY}', '/var/lib/trawl'))
+        text = f.read().replace('@bindir@/trawl', 'trawl')
+    try:
+        cmds = sdunit.commands(text, instance,
+                               {'STATE_DIRECTORY': '/var/lib/trawl'})
+    except ValueError as e:
+        netns.hard_error('trawl@.service.in: %s' % e)
+    return [shlex.join(argv) for argv, _ in cmds]
+
+
+def unit_command(instance):
+    """The ExecStart= of trawl@INSTANCE.service."""
+    return unit_commands(instance)[-1]
 
 
 def run_unit(ctx, cmd):
-    text = unit_command('office')
-    res = ctx.run(text, cwd=ctx.host_path('/var/lib/trawl'))
-    res.text = text
+    """A start of trawl@office.service: each ExecStartPre=, then
+    ExecStart=, in /var/lib/trawl (its WorkingDirectory=)."""
+    texts = unit_commands('office')
+    for text in texts[:-1]:
+        r = ctx.run(text, cwd=ctx.host_path('/var/lib/trawl'))
+        ck.check(r.rc == 0, 'ExecStartPre=%s: exit %r: %s'
+                 % (text, r.rc, r.err))
+    res = ctx.run(texts[-1], cwd=ctx.host_path('/var/lib/trawl'))
+    res.text = texts[-1]
     return res
 
 
 def check_unit_run(ctx, cmd, res):
+    """A first run: the results, an empty changes file, the XML."""
     ck.check(res.rc == 0, '%s: exit %r, want 0 (a first run)'
              % (res.text, res.rc))
     scan(UNIT_SPACE, UNIT_PORTS, src='/var/lib/trawl/office.ndjson',
          fmt='ndjson')(ctx, cmd, res)
-    ck.check(ctx.exists('/var/lib/trawl/office.baseline'),
-             '%s: no /var/lib/trawl/office.baseline' % res.text)
+    check_results_only('/var/lib/trawl/office.ndjson')(ctx, cmd, res)
+    check_changes_only('/var/lib/trawl/office.changes.ndjson',
+                       set())(ctx, cmd, res)
+    check_xml('/var/lib/trawl/office.xml', UNIT_SPACE,
+              UNIT_PORTS)(ctx, cmd, res)
+    for f in ('office.baseline', 'office.xml'):
+        ck.check(ctx.exists('/var/lib/trawl/' + f),
+                 '%s: no /var/lib/trawl/%s' % (res.text, f))
+
+
+def unit_first_night(ctx):
+    """What the example of the systemd units leaves behind, unless this
+    chunk did it: the example installed and edited, a first run."""
+    if ctx.exists('/var/lib/trawl/office.baseline'):
+        return
+    installed_example(ctx, None)
+    with open(ctx.host_path('/usr/local/share/doc/trawl/examples/'
+                            'trawl.conf')) as f:
+        conf = f.read()
+    ctx.write('/etc/trawl/office.conf', re.sub(
+        r'^# input-file = ', 'input-file = ', conf.replace('NAME', 'office'),
+        flags=re.M))
+    ctx.write('/etc/trawl/office.targets', '192.0.2.0/28\n')
+    r = run_unit(ctx, None)
+    ck.check(r.rc == 0, 'trawl@office.service, a first run: exit %r: %s'
+             % (r.rc, r.err))
+
+
+def run_unit_again(ctx, cmd):
+    """A second start of trawl@office.service, 192.0.2.9 having opened
+    port 443 since the first."""
+    unit_first_night(ctx)
+    open_change(ctx, cmd)
+    return run_unit(ctx, cmd)
+
+
+def unit_two_nights(ctx, cmd):
+    """Before a command that reads what the second run left."""
+    if not ctx.exists('/var/lib/trawl/office.prev.xml'):
+        r = run_unit_again(ctx, cmd)
+        ck.check(r.rc == 3, 'trawl@office.service, a second run: exit %r, '
+                 'want 3: %s' % (r.rc, r.err))
+
+
+def check_unit_again(ctx, cmd, res):
+    """The second run: exit 3, the changes alone in their file, the first
+    run's XML kept as office.prev.xml."""
+    ck.check(res.rc == 3, '%s: exit %r, want 3 (something changed)'
+             % (res.text, res.rc))
+    check_results_only('/var/lib/trawl/office.ndjson')(ctx, cmd, res)
+    check_changes_only('/var/lib/trawl/office.changes.ndjson', {
+        ('host-up', CHANGE[0], None),
+        ('port-opened',) + CHANGE})(ctx, cmd, res)
+    check_xml('/var/lib/trawl/office.xml', UNIT_SPACE,
+              UNIT_PORTS)(ctx, cmd, res)
+    ck.check(ctx.exists('/var/lib/trawl/office.prev.xml'),
+             '%s: the first run\'s XML not kept as office.prev.xml'
+             % res.text)
 
 
 def run_unit_journal(ctx, cmd):
@@ -1417,24 +1518,42 @@ EXAMPLES = {
         ' words.txt made first', before=start_ct,
         check=all_of(SUBDOMAIN_SCAN, check_names_summary,
                      check_unresolved_warnings)),
-    'install -D -m 0644 /usr/share/doc/trawl/examples/trawl.conf '
+    'install -D -m 0644 /usr/local/share/doc/trawl/examples/trawl.conf '
     '/etc/trawl/office.conf': Ex(
-        'shell', 'in overlays of /etc and /usr/share/doc that hold what '
+        'shell', 'in overlays of /etc and /usr/local/share that hold what '
         'meson installs', before=installed_example,
         needs=('install', 'meson'),
         check=lambda ctx, cmd, res: ck.check(
             ctx.exists('/etc/trawl/office.conf'), '%s: nothing copied'
             % cmd.text)),
+    'echo 192.0.2.0/28 > /etc/trawl/office.targets': Ex(
+        'shell', check=lambda ctx, cmd, res: ck.check(
+            ctx.read('/etc/trawl/office.targets') == '192.0.2.0/28\n',
+            '%s: %r' % (cmd.text, ctx.read('/etc/trawl/office.targets')))),
     '$EDITOR /etc/trawl/office.conf': Ex(
-        'shell', 'EDITOR is a script that puts office for NAME',
-        needs=('sed',),
+        'shell', 'EDITOR is a script that puts office for NAME and the '
+        'input-file line in use', needs=('sed',),
         check=lambda ctx, cmd, res: ck.check(
-            'office.targets' in ctx.read('/etc/trawl/office.conf'),
+            re.search(r'^input-file = /etc/trawl/office\.targets$',
+                      ctx.read('/etc/trawl/office.conf'), re.M),
             '%s: not edited' % cmd.text)),
     'systemctl enable --now trawl@office.timer': Ex(
         'instead', 'no systemd here: runs what the timer starts, the '
-        'ExecStart= of trawl@office.service in /var/lib/trawl',
-        instead=run_unit, check=check_unit_run),
+        'ExecStartPre= and ExecStart= of trawl@office.service in '
+        '/var/lib/trawl', instead=run_unit, check=check_unit_run),
+    'systemctl start trawl@office.service': Ex(
+        'instead', 'no systemd here: the first run as the example before '
+        'leaves it, then 192.0.2.9 opens port 443, then the commands of '
+        'trawl@office.service again', instead=run_unit_again,
+        check=check_unit_again),
+    "jq -r '[.change, .ip, .port // empty] | @tsv' "
+    "/var/lib/trawl/office.changes.ndjson": Ex(
+        'shell', 'after the two runs of trawl@office.service above (made '
+        'first where the example shows only this)', before=unit_two_nights,
+        check=check_jq_changes, needs=('jq',)),
+    'ndiff /var/lib/trawl/office.prev.xml /var/lib/trawl/office.xml': Ex(
+        'shell', 'exit 1: the two runs differ', rc=1,
+        before=unit_two_nights, check=check_ndiff, needs=('ndiff',)),
 
     # --- man/trawl.1 ---
     'trawl -p 22,80,443,3389 -x 10.20.255.0/24 --rate 2000 -f ndjson -o '
@@ -1482,7 +1601,8 @@ EXAMPLES = {
                      check_xml('example.xml', lambda: Space(SUBDOMAIN_NAMES),
                                TOP100))),
     'trawl --config office.conf --baseline office.baseline '
-    '--fail-on-change -o ndjson:office.ndjson': Ex(
+    '--fail-on-change -o ndjson:office.ndjson -o '
+    'changes:office.changes.ndjson': Ex(
         'run', 'office.conf and office.targets made first; run once to '
         'make the baseline, then 192.0.2.9 opens port 443 and the example '
         'runs: exit 3', rc=3,
@@ -1491,7 +1611,14 @@ EXAMPLES = {
                      run_first, open_change),
         check=all_of(scan(OFFICE_SPACE, TOP100, src='office.ndjson',
                           fmt='ndjson'),
-                     check_changed('office.ndjson'))),
+                     check_results_only('office.ndjson'),
+                     check_changes_only('office.changes.ndjson', {
+                         ('host-up', CHANGE[0], None),
+                         ('port-opened',) + CHANGE}))),
+    "jq -r '[.change, .ip, .port // empty] | @tsv' office.changes.ndjson":
+    Ex(
+        'shell', 'reads the office.changes.ndjson of the command before it',
+        check=check_jq_changes, needs=('jq',)),
     'trawl -o xml:monday.xml 192.0.2.0/24': Ex(
         'run', check=check_xml('monday.xml', Space(['192.0.2.0/24']),
                                TOP100)),
@@ -1757,7 +1884,7 @@ for c in chunks:
 probe = Ctx(Chunk('(preflight)', 0, []), 99)
 r = probe.run('test -f /etc/hosts && grep -q ip6-localhost /etc/hosts')
 if r.rc != 0:
-    netns.skip('cannot give the examples /etc, /var/lib and /usr/share/doc '
+    netns.skip('cannot give the examples /etc, /var/lib and /usr/local/share '
                'overlays in a mount namespace: %s' % r.err.strip()[-300:])
 
 for n, c in enumerate(chunks):

@@ -54,9 +54,41 @@ def zsh_options(path):
     return longs, shorts
 
 
+def help_formats(trawl):
+    """The formats -f takes, as --help lists them."""
+    out = subprocess.run([trawl, "--help"], check=True, capture_output=True,
+                         text=True).stdout
+    m = re.search(r"--format FORMAT\s+([a-z, ]+?) \(default", out)
+    return set(m.group(1).split(", ")) if m else set()
+
+
+def completion_formats(bash, zsh):
+    """The format lists of the completions: (where, set of formats)."""
+    with open(bash, encoding="utf-8") as f:
+        b = f.read()
+    with open(zsh, encoding="utf-8") as f:
+        z = f.read()
+    lists = [("bash _trawl_formats",
+              re.findall(r"^_trawl_formats='([^']*)'", b, re.M))]
+    lists.append(("zsh formats=()", re.findall(r"formats=\(([^)]*)\)", z)))
+    lists.append(("zsh compset -P",
+                  [m.replace("|", " ") for m in
+                   re.findall(r"compset -P '\(([^)]*)\):'", z)]))
+    lists.append(("zsh -f spec", re.findall(r":format:\(([^)]*)\)", z)))
+    return [(where, set(found[0].split()) if len(found) == 1 else None)
+            for where, found in lists]
+
+
 def check_options(trawl, bash, zsh):
     hl, hs = help_options(trawl)
     bad = []
+    hf = help_formats(trawl)
+    if not hf:
+        bad.append("found no formats in --help: the parser is broken")
+    for where, got in completion_formats(bash, zsh):
+        if got != hf:
+            bad.append(f"formats of the {where}: {sorted(got or [])}, "
+                       f"--help says {sorted(hf)}")
     if not hl or not hs:
         bad.append("found no options in --help: the parser is broken")
     for shell, (cl, cs) in (("bash", bash_options(bash)),
@@ -88,12 +120,15 @@ BASH_CASES = [
     (["trawl", "--thr"], ["--threads"]),
     (["trawl", "--fail"], ["--fail-on-change"]),
     (["trawl", "--conf"], ["--config"]),
-    (["trawl", "-f", ""], ["text", "ndjson", "xml", "csv", "grep"]),
+    (["trawl", "-f", ""], ["text", "ndjson", "xml", "csv", "grep",
+                           "changes"]),
     (["trawl", "--format", "=", "nd"], ["ndjson"]),
-    (["trawl", "--format", "="], ["text", "ndjson", "xml", "csv", "grep"]),
+    (["trawl", "--format", "="], ["text", "ndjson", "xml", "csv", "grep",
+                                  "changes"]),
     (["trawl", "--order", "s"], ["sequential"]),
     (["trawl", "--states", "open,cl"], ["open,closed"]),
     (["trawl", "-o", "nd"], ["ndjson:"]),
+    (["trawl", "-o", "ch"], ["changes:"]),
     (["trawl", "-o", "ndjson", ":", "d/f"], ["d/file.conf"]),
     (["trawl", "--output", "=", "csv", ":", "d/f"], ["d/file.conf"]),
     (["trawl", "--config", "d/f"], ["d/file.conf"]),
@@ -142,6 +177,7 @@ ZSH_CASES = [
     ("trawl --fail-on", "trawl --fail-on-change"),
     ("trawl --order s", "trawl --order sequential"),
     ("trawl -o nd", "trawl -o ndjson:"),
+    ("trawl -o ch", "trawl -o changes:"),
 ]
 
 

@@ -5,6 +5,12 @@ service's exposure at most MAX_EXPOSURE.
 
 usage: units.py verify SERVICE TIMER
        units.py security SERVICE
+       units.py rotate SERVICE
+
+rotate runs the service's ExecStartPre= commands as systemd would
+(tests/e2e/sdunit.py) in a temporary state directory: the last run's XML
+becomes NAME.prev.xml only when that run ended in success, and the
+ExecStart= writes results, changes and XML to files of their own there.
 
 SERVICE is trawl@.service as configure_file() made it for the tests, its
 ExecStart= pointing into the build directory: verify wants the program to
@@ -101,12 +107,66 @@ def security(service):
     return 0 if level <= MAX_EXPOSURE else 1
 
 
+def rotate(service):
+    sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(
+        __file__)), "..", "e2e"))
+    import sdunit
+    with open(service, encoding="utf-8") as f:
+        text = f.read()
+    bad = []
+    with tempfile.TemporaryDirectory() as state:
+        cmds = sdunit.commands(text, "test", {"STATE_DIRECTORY": state})
+        start = cmds[-1][0]
+        outs = sorted(a for a in start if ":" + state + "/" in a)
+        want = sorted("%s:%s/test.%s" % (fmt, state, ext) for fmt, ext in
+                      (("ndjson", "ndjson"), ("changes", "changes.ndjson"),
+                       ("xml", "xml")))
+        if outs != want:
+            bad.append(f"ExecStart= writes {outs}, want {want}")
+        xml, prev = (os.path.join(state, "test" + x)
+                     for x in (".xml", ".prev.xml"))
+        done = '<runstats><finished time="1" exit="success"/></runstats>'
+        stopped = ('<runstats><finished time="2" exit="error" '
+                   'errormsg="interrupted"/></runstats>')
+        # (what NAME.xml holds before, NAME.xml and NAME.prev.xml after)
+        cases = [(None, None, None),
+                 (done, None, done),
+                 (stopped, stopped, done),
+                 ("<nmaprun>", "<nmaprun>", done)]
+        for before, after, after_prev in cases:
+            if before is not None:
+                with open(xml, "w") as f:
+                    f.write(before)
+            for argv, ignore in cmds[:-1]:
+                r = subprocess.run(argv, cwd=state, capture_output=True,
+                                   text=True)
+                if r.returncode != 0 and not ignore:
+                    bad.append(f"{argv}: exit {r.returncode}: {r.stderr}")
+            got = []
+            for p in (xml, prev):
+                try:
+                    with open(p) as f:
+                        got.append(f.read())
+                except FileNotFoundError:
+                    got.append(None)
+            if got != [after, after_prev]:
+                bad.append(f"NAME.xml {before!r} before ExecStartPre=: "
+                           f"NAME.xml, NAME.prev.xml {got!r} after, want "
+                           f"{[after, after_prev]!r}")
+    for b in bad:
+        print(b)
+    print(f"{len(cases)} states of the XML rotated")
+    return 1 if bad else 0
+
+
 def main():
     mode = sys.argv[1]
     if mode == "verify":
         return verify(sys.argv[2], sys.argv[3])
     if mode == "security":
         return security(sys.argv[2])
+    if mode == "rotate":
+        return rotate(sys.argv[2])
     print(__doc__)
     return 2
 

@@ -80,9 +80,10 @@ sink_close(struct sink *s)
 
 /*
  * A change as the outputs write it (output.h): the line of the text
- * format, or NDJSON's record.  What a change says -- which, in what order,
- * with which names -- is the baseline's; how it is written, the writers'
- * (test_writers.c has it byte for byte in every format).
+ * format, or the record of the changes format.  What a change says --
+ * which, in what order, with which names -- is the baseline's; how it is
+ * written, the writers' (test_writers.c has it byte for byte in every
+ * format).
  */
 static void
 on_change(void *ctx, const struct baseline_change *c)
@@ -90,7 +91,7 @@ on_change(void *ctx, const struct baseline_change *c)
 	struct sink *s = ctx;
 
 	if (s->ndjson) {
-		out_ndjson.change(s->w, &c->out, false);
+		out_changes.change(s->w, &c->out, false);
 	} else {
 		output_change_line(s->w, &c->out, textesc_text);
 		wbuf_putc(s->w, '\n');
