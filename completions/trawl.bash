@@ -4,7 +4,7 @@
 # that sourcing it alone is enough.  tests/ops/completion.py checks that
 # every option of `trawl --help` is listed here.
 
-_trawl_opts_arg='--baseline --concurrency --config --ct-url --dns-concurrency
+_trawl_opts_arg='--baseline --checkpoint --concurrency --config --ct-url --dns-concurrency
 	--exclude --exclude-file --format --host-concurrency --input-file
 	--order --output --ports --rate --resolver --resume --retries --seed
 	--shard --shards --states --stats-every --stylesheet --subdomains

@@ -88,6 +88,17 @@ round_trip(const struct resume *r)
 	for (size_t i = 0; i < r->nranges; i++)
 		FUZZ_CHECK(back.ranges[i].lo == r->ranges[i].lo &&
 		    back.ranges[i].hi == r->ranges[i].hi);
+	/* Output paths hold any byte but NUL: escaped, they come back. */
+	FUZZ_CHECK(back.noutputs == r->noutputs);
+	for (size_t i = 0; i < r->noutputs; i++) {
+		const struct resume_output *a = &r->outputs[i];
+		const struct resume_output *b = &back.outputs[i];
+
+		FUZZ_CHECK(strcmp(a->path, b->path) == 0 && a->dev == b->dev &&
+		    a->ino == b->ino && a->cut == b->cut &&
+		    a->length == b->length && a->exact == b->exact &&
+		    a->tail == b->tail && a->cut <= a->length);
+	}
 	resume_free(&back);
 }
 

@@ -31,6 +31,8 @@
 #define DEFAULT_TIMEOUT_MS 1000
 #define DEFAULT_RETRIES 1
 #define DEFAULT_TOP_PORTS 100
+/* A minute of a sweep at most is lost to a crash; its cost does not show. */
+#define DEFAULT_CHECKPOINT_S 60
 
 /* For the defaults in the help text, from the numbers themselves. */
 #define STR(x) STR_(x)
@@ -393,6 +395,9 @@ static const struct opttab_opt opts[] = {
 	STRING("Interruption", "resume", 0, "FILE", rc.work.resume,
 	    "continue the scan saved in FILE; save it there when\n"
 	    "interrupted (default file: trawl.resume)"),
+	UINT(NULL, "checkpoint", 0, "SECONDS", rc.work.checkpoint_s, 0, 86400,
+	    "with --resume, also save the scan every SECONDS\n"
+	    "(default " STR(DEFAULT_CHECKPOINT_S) "; 0: only when stopped)"),
 	FN(NULL, "help", 'h', NULL, parse_help, "this text"),
 	FN(NULL, "version", 'V', NULL, parse_version, "the version"),
 };
@@ -671,6 +676,7 @@ cli_parse(int argc, char **argv, struct cli **out)
 	c->rc.report = 0;	/* each format's own (output.h) */
 	c->rc.targets.family = AF_UNSPEC;
 	c->rc.work.order = ITER_RANDOM;
+	c->rc.work.checkpoint_s = DEFAULT_CHECKPOINT_S;
 	c->rc.progress = -1;
 	c->rc.names.dns.hosts_file = true;
 	c->format = &out_text;

@@ -69,6 +69,8 @@ struct collect {
 	size_t changes_out;		/* outputs of the changes format */
 	time_t now;			/* of the batch being delivered */
 	int begun;			/* the formats' begin was called */
+	/* Every host of a group below this has been handed to the outputs. */
+	uint64_t written_below;
 
 	struct u64map held;		/* host -> its struct record */
 	struct heap *byg;
@@ -83,6 +85,7 @@ struct collect {
 		struct wbuf *w;
 		unsigned states;	/* it lists */
 		bool down;		/* shows hosts that never answered */
+		int appending;		/* -1: as the run says */
 	} out[MAX_OUTPUTS];
 	struct out_extra extra[STATE_COUNT];	/* a host's, being emitted */
 	size_t nout;
@@ -177,6 +180,7 @@ collect_add_output(struct collect *c, const struct out_format *fmt,
 	c->out[c->nout].fmt = fmt;
 	c->out[c->nout].w = w;
 	c->out[c->nout].states = states;
+	c->out[c->nout].appending = -1;
 	/*
 	 * A host that never answered is down: shown only when the user
 	 * asked for the states it has (nmap would not show it at all).
@@ -196,6 +200,15 @@ void
 collect_set_run(struct collect *c, const struct out_run *run)
 {
 	c->run = run;
+}
+
+void
+collect_set_appending(struct collect *c, const struct wbuf *w,
+    bool appending)
+{
+	for (size_t i = 0; i < c->nout; i++)
+		if (c->out[i].w == w)
+			c->out[i].appending = appending;
 }
 
 static int
@@ -379,6 +392,8 @@ release(struct collect *c, uint64_t done)
 		emit(c, r);
 		record_free(c, r);
 	}
+	if (!c->oom && done > c->written_below)
+		c->written_below = done;
 }
 
 static int
@@ -517,8 +532,24 @@ collect_begin(struct collect *c)
 	if (c->begun)
 		return;
 	c->begun = 1;
-	for (size_t i = 0; i < c->nout; i++)
-		c->out[i].fmt->begin(c->out[i].w, c->run);
+	for (size_t i = 0; i < c->nout; i++) {
+		struct out_run run;
+
+		if (c->out[i].appending < 0 || c->run == NULL) {
+			c->out[i].fmt->begin(c->out[i].w, c->run);
+			continue;
+		}
+		/* This output's own: one continues a document, one begins. */
+		run = *c->run;
+		run.appending = c->out[i].appending;
+		c->out[i].fmt->begin(c->out[i].w, &run);
+	}
+}
+
+uint64_t
+collect_written_below(const struct collect *c)
+{
+	return c->written_below;
 }
 
 void

@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "trawl/checkpoint.h"
 #include "trawl/collect.h"
 #include "trawl/compare.h"
 #include "trawl/exitcode.h"
@@ -110,8 +111,10 @@ fit_limit(const struct runconf *rc, bool live_names, unsigned *concurrency,
 
 	*concurrency = rc->scan.concurrency;
 	*threads = rc->threads > 0 ? rc->threads : cpus();
+	/* With --resume, each file is read back too (outfiles.c). */
 	for (size_t i = 0; i < rc->noutputs; i++)
-		more += strcmp(rc->outputs[i].path, "-") != 0;
+		more += (strcmp(rc->outputs[i].path, "-") != 0) *
+		    (rc->work.resume != NULL ? 2 : 1);
 	if (fdlimit_fit(limit, used, more, threads, concurrency) != 0) {
 		log_error("the open file limit (%lu, %lu in use) leaves no "
 		    "descriptor for a connection: raise it (ulimit -n)",
@@ -134,6 +137,8 @@ struct relay {
 	struct collect *col;
 	struct progress *progress;
 	struct hub *hub;		/* what the path did, for progress */
+	struct checkpoint *ck;		/* NULL: none */
+	bool ck_failed;
 	uint64_t done, open;
 };
 
@@ -149,6 +154,10 @@ relay_deliver(void *ctx, const struct scan_event *ev, size_t n,
 		r->open += ev[i].state == STATE_OPEN;
 	r->done += n;
 	rc = collect_deliver(r->col, ev, n, done_below);
+	if (rc == 0 && r->ck != NULL && checkpoint_tick(r->ck) != 0) {
+		r->ck_failed = true;
+		rc = -1;
+	}
 	if (r->progress != NULL) {
 		hub_pace(r->hub, &ps);
 		progress_update(r->progress, r->done, r->open, &ps);
@@ -220,6 +229,56 @@ struct scanrun {
 	struct namefeed *feed;
 };
 
+/*
+ * A resumed run, before it writes anything: the files it continues are
+ * those saved (else it refuses), and the resume file is saved again as
+ * they will be once cut back -- first, so that a death at any moment
+ * leaves a resume file that matches them -- then they are cut back.
+ * Then checkpoints, if asked.  0, or the exit status, the reason said.
+ */
+static int
+resume_start(struct scanrun *sr)
+{
+	struct work *w = sr->work;
+	struct resume_output *o;
+	size_t n;
+	char err[1024];
+	int status;
+
+	if (!w->resume_given)
+		return 0;
+	if ((status = outfiles_continue(sr->out, w->resumed ? &w->state :
+	    NULL, w->resume_path, w->resumed, sr->relay.col)) != 0)
+		return status;
+	if (w->resumed) {
+		if (outfiles_state(sr->out, OUTFILES_CUT, &o, &n, err,
+		    sizeof(err)) != 0) {
+			log_error("cannot continue the scan saved in '%s': %s",
+			    w->resume_path, err);
+			return EXIT_FAILED;
+		}
+		status = work_checkpoint(w, 0, o, n, err, sizeof(err));
+		outfiles_state_free(o, n);
+		if (status != 0) {
+			log_error("cannot continue the scan saved in '%s': %s",
+			    w->resume_path, err);
+			return EXIT_FAILED;
+		}
+		if ((status = outfiles_cut(sr->out)) != 0)
+			return status;
+	}
+	/* Names resolving during the scan cannot be resumed at all. */
+	if (sr->live)
+		return 0;
+	sr->relay.ck = checkpoint_new(sr->rc->work.checkpoint_s, w, sr->out,
+	    sr->relay.col);
+	if (sr->relay.ck == NULL && errno != 0) {
+		log_error("out of memory");
+		return EXIT_FAILED;
+	}
+	return 0;
+}
+
 /* Names still to resolve join the scan as they resolve (grow.h). */
 static int
 feed_start(struct scanrun *sr)
@@ -281,7 +340,11 @@ scan_open(struct scanrun *sr, unsigned concurrency, unsigned threads)
 	    rc->noutputs, sr->relay.col, &sr->cmp)) != 0)
 		return status;
 	if ((sr->out = outfiles_open(rc->outputs, rc->noutputs,
-	    sr->work->resumed, sr->relay.col, &status)) == NULL)
+	    sr->work->resumed, sr->work->resumed ? st : NULL,
+	    sr->work->resume_given ? sr->work->resume_path : NULL,
+	    sr->relay.col, &status)) == NULL)
+		return status;
+	if ((status = resume_start(sr)) != 0)
 		return status;
 	/* The journal keeps every line: a live line would flood it. */
 	shown = !log_to_journal() && (rc->progress == 1 ||
@@ -343,8 +406,11 @@ scan_close(struct scanrun *sr, int hrc, uint64_t start)
 	struct namefeed_stats fs = { 0 };
 	struct out_stats st = { 0 };
 	struct pace_stats path;
+	struct resume_output *files = NULL;
+	size_t nfiles = 0;
+	char msg[1024];
 	int status = EXIT_DONE, err;
-	bool out_failed;
+	bool out_failed, stopped, saved = true;
 
 	if (sr->feed != NULL) {
 		if (namefeed_finish(sr->feed) != 0)
@@ -364,9 +430,19 @@ scan_close(struct scanrun *sr, int hrc, uint64_t start)
 	 */
 	st.interrupted = hrc == 0 && stop_signal != 0 && (sr->live ||
 	    work_left(sr->hub));
-	st.failed = hrc == -1 ? "output failed" : hrc == -2 ?
+	st.failed = hrc == -1 ? (sr->relay.ck_failed ? "checkpoint failed" :
+	    "output failed") : hrc == -2 ?
 	    "cannot open connections" : hrc == -3 ? "cannot start a thread" :
 	    NULL;
+	stopped = (st.interrupted || hrc != 0) && !sr->live;
+	/*
+	 * Every host held is written now, a part of one too; a run that
+	 * continues cuts off what the end writes after them (the XML's
+	 * runstats), so that its file stays one document.
+	 */
+	collect_drain(sr->relay.col);
+	if (sr->work->resume_given)
+		outfiles_mark(sr->out);
 	/* An interrupted or failed run never replaces the baseline. */
 	if (!st.interrupted && status == EXIT_DONE && hrc == 0 &&
 	    collect_failed(sr->relay.col, &err) == NULL)
@@ -374,12 +450,27 @@ scan_close(struct scanrun *sr, int hrc, uint64_t start)
 		    sr->work->resumed, rc->fail_on_change, status);
 	collect_end(sr->relay.col, &st);
 	/*
+	 * The files as the resume file will know them: on the disk first.
+	 * When that fails, the last checkpoint is the better resume file.
+	 */
+	if (stopped && sr->work->resume_given &&
+	    collect_failed(sr->relay.col, &err) == NULL &&
+	    outfiles_state(sr->out, OUTFILES_STOPPED, &files, &nfiles, msg,
+	    sizeof(msg)) != 0) {
+		log_error("cannot save the rest of the scan: %s", msg);
+		saved = false;
+		status = EXIT_FAILED;
+	}
+	/*
 	 * Results that could not be written are lost, yet counted as done:
 	 * a resume file would skip them for good, so none is offered.
 	 */
 	out_failed = outfiles_close(sr->out, sr->relay.col) != 0;
 	sr->out = NULL;
 	if (out_failed)
+		status = EXIT_FAILED;
+	/* A failed checkpoint: the output did not fail, yet the run did. */
+	if (hrc == -1)
 		status = EXIT_FAILED;
 	if (hrc == -2 || hrc == -3) {
 		log_error("cannot %s: %s", hrc == -2 ? "open connections" :
@@ -396,8 +487,15 @@ scan_close(struct scanrun *sr, int hrc, uint64_t start)
 		 */
 		log_warn("stopped; names were resolved during the scan, so it "
 		    "cannot be resumed: give --resume FILE from the start");
-	} else if ((st.interrupted || hrc != 0) && !out_failed) {
-		if (work_save(sr->work, sr->hub) == 0)
+	} else if (out_failed || !saved) {
+		/* The last checkpoint, if any, is as good as it was. */
+		if (checkpoint_count(sr->relay.ck) > 0 || sr->work->resumed)
+			log_warn("'%s' holds the last checkpoint: trawl "
+			    "--resume %s with the same arguments continues "
+			    "from it", sr->work->resume_path,
+			    sr->work->resume_path);
+	} else if (stopped) {
+		if (work_save(sr->work, sr->hub, files, nfiles) == 0)
 			log_warn("stopped; to continue: trawl --resume %s "
 			    "with the same arguments", sr->work->resume_path);
 	} else {
@@ -410,6 +508,7 @@ scan_close(struct scanrun *sr, int hrc, uint64_t start)
 	}
 	if (status == EXIT_DONE && st.interrupted)
 		status = 128 + stop_signal;
+	outfiles_state_free(files, nfiles);
 	return status;
 }
 
@@ -432,6 +531,7 @@ scan(const struct runconf *rc, struct space *s, struct work *w,
 			.start = time(NULL),
 			.version = TRAWL_VERSION,
 			.ports = rc->ports,
+			/* Each output's own (outfiles_continue()). */
 			.appending = w->resumed,
 			.stylesheet = rc->no_stylesheet ? NULL :
 			    rc->stylesheet != NULL ? rc->stylesheet :
@@ -450,6 +550,7 @@ scan(const struct runconf *rc, struct space *s, struct work *w,
 	grow_free(sr.grow);
 	hub_free(sr.hub);
 	compare_free(sr.cmp);
+	checkpoint_free(sr.relay.ck);
 	collect_free(sr.relay.col);
 	return status;
 }

@@ -25,6 +25,8 @@ grep_begin(struct wbuf *w, const struct out_run *given)
 	struct out_run run;
 	char when[OUTPUT_TIMESTR_SIZE];
 
+	if (given != NULL && given->appending)
+		return;
 	output_run_fill(given, &run);
 	output_timestr(run.start, when);
 	wbuf_puts(w, "# trawl ");

@@ -72,6 +72,12 @@ xml_begin(struct wbuf *w, const struct out_run *given)
 	struct out_run run;
 	char when[OUTPUT_TIMESTR_SIZE];
 
+	/*
+	 * A resumed run continues the document its file was cut back to
+	 * (checkpoint.h): inside <nmaprun>, before <runstats>.
+	 */
+	if (given != NULL && given->appending)
+		return;
 	output_run_fill(given, &run);
 	output_timestr(run.start, when);
 	wbuf_puts(w, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"

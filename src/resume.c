@@ -7,9 +7,17 @@
  *	order random
  *	shard 1/3
  *	range 0 1000			positions [0, 1000) still to do
+ *	output 2049 131 5120 5120 grown 3f0e... /home/u/scan.xml
  *	end
  *
- * Every line but the ranges once, the ranges ascending and disjoint.
+ * Every line but the ranges and outputs once, the ranges ascending and
+ * disjoint.  An output line is an -o file as it was when the file was
+ * saved: device, inode, where a continuing run cuts it back, its length,
+ * whether it may have grown since (grown: saved at a checkpoint, while
+ * results went on being written) or not (exact: saved at a stop), the
+ * hash of its last bytes, and its absolute path, last because it is the
+ * one word that may be anything: bytes outside printable ASCII, spaces
+ * and '%' are written %XX.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -30,6 +38,10 @@
  * than that is not one of ours.
  */
 #define RESUME_MAX_RANGES (16u * 1024 * 1024)
+/* trawl writes at most 8 outputs; a few more still read. */
+#define RESUME_MAX_OUTPUTS 64
+/* The most words a line has: an output line. */
+#define MAX_WORDS 8
 
 /* The lines that must be there, as bits of what a file had. */
 enum {
@@ -93,6 +105,82 @@ add_range(struct resume *r, size_t *cap, const char *a, const char *b)
 	return NULL;
 }
 
+static int
+hexval(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+/* A path word back to its bytes: NULL when malformed (or out of memory). */
+static char *
+unescape(const char *s)
+{
+	char *out = malloc(strlen(s) + 1), *o = out;
+
+	if (out == NULL)
+		return NULL;
+	for (; *s != '\0'; s++) {
+		int hi, lo;
+
+		if (*s != '%') {
+			*o++ = *s;
+			continue;
+		}
+		if ((hi = hexval(s[1])) < 0 || (lo = hexval(s[2])) < 0 ||
+		    (hi == 0 && lo == 0)) {
+			free(out);
+			return NULL;
+		}
+		*o++ = (char)(hi << 4 | lo);
+		s += 2;
+	}
+	*o = '\0';
+	return out;
+}
+
+/* An output line's words after "output"; NULL, or what is wrong. */
+static const char *
+add_output(struct resume *r, char **w)
+{
+	struct resume_output o, *slot;
+
+	memset(&o, 0, sizeof(o));
+	if (word_u64(w[0], &o.dev) != 0 || word_u64(w[1], &o.ino) != 0 ||
+	    word_u64(w[2], &o.cut) != 0 || word_u64(w[3], &o.length) != 0 ||
+	    o.cut > o.length)
+		return "output";
+	if (strcmp(w[4], "exact") == 0)
+		o.exact = true;
+	else if (strcmp(w[4], "grown") != 0)
+		return "output";
+	if (statefile_hex64(w[5], &o.tail) != 0)
+		return "output";
+	if (r->noutputs == RESUME_MAX_OUTPUTS)
+		return "too many outputs";
+	if ((o.path = unescape(w[6])) == NULL || o.path[0] != '/') {
+		free(o.path);
+		return "output path";
+	}
+	if (resume_output_find(r, o.path) != NULL) {
+		free(o.path);
+		return "output named twice";
+	}
+	slot = reallocarray(r->outputs, r->noutputs + 1, sizeof(*slot));
+	if (slot == NULL) {
+		free(o.path);
+		return strerror(ENOMEM);
+	}
+	r->outputs = slot;
+	r->outputs[r->noutputs++] = o;
+	return NULL;
+}
+
 /* One line; NULL, or what is wrong with it. */
 static const char *
 parse_line(struct resume *r, size_t *cap, unsigned *have, char **w, int n)
@@ -103,6 +191,13 @@ parse_line(struct resume *r, size_t *cap, unsigned *have, char **w, int n)
 
 	if (strcmp(k, "range") == 0 && n == 3)
 		return add_range(r, cap, w[1], w[2]);
+	if (strcmp(k, "output") == 0 && n == 8)
+		return add_output(r, w + 1);
+	if (strcmp(k, "output") == 0)
+		return "output";
+	/* As when a line could have three words at most. */
+	if (n > 3)
+		return "too many words";
 	if (n != 2)
 		return "unknown line";
 	if (strcmp(k, "fingerprint") == 0) {
@@ -151,13 +246,13 @@ missing(unsigned have)
 static int
 parse(struct statefile *sf, struct resume *r)
 {
-	char *w[3];
+	char *w[MAX_WORDS];
 	const char *what;
 	size_t cap = 0;
 	unsigned have = 0;
 	int n;
 
-	while ((n = statefile_next(sf, w, 3)) > 0) {
+	while ((n = statefile_next(sf, w, MAX_WORDS)) > 0) {
 		if ((what = parse_line(r, &cap, &have, w, n)) != NULL) {
 			statefile_bad(sf, what);
 			goto fail;
@@ -229,6 +324,21 @@ write_lines(const void *ctx, struct wbuf *w)
 	for (size_t i = 0; i < r->nranges; i++)
 		wbuf_printf(w, "range %" PRIu64 " %" PRIu64 "\n",
 		    r->ranges[i].lo, r->ranges[i].hi);
+	for (size_t i = 0; i < r->noutputs; i++) {
+		const struct resume_output *o = &r->outputs[i];
+
+		wbuf_printf(w, "output %" PRIu64 " %" PRIu64 " %" PRIu64
+		    " %" PRIu64 " %s %016" PRIx64 " ", o->dev, o->ino, o->cut,
+		    o->length, o->exact ? "exact" : "grown", o->tail);
+		for (const unsigned char *p = (const unsigned char *)o->path;
+		    *p != '\0'; p++) {
+			if (*p <= ' ' || *p >= 0x7f || *p == '%')
+				wbuf_printf(w, "%%%02X", *p);
+			else
+				wbuf_putc(w, (char)*p);
+		}
+		wbuf_putc(w, '\n');
+	}
 	return 0;
 }
 
@@ -246,4 +356,65 @@ resume_free(struct resume *r)
 	free(r->ranges);
 	r->ranges = NULL;
 	r->nranges = 0;
+	for (size_t i = 0; i < r->noutputs; i++)
+		free(r->outputs[i].path);
+	free(r->outputs);
+	r->outputs = NULL;
+	r->noutputs = 0;
+}
+
+uint64_t
+resume_tail_hash(const void *buf, size_t len)
+{
+	const unsigned char *p = buf;
+	uint64_t h = 0xcbf29ce484222325ULL;
+
+	for (size_t i = 0; i < len; i++) {
+		h ^= p[i];
+		h *= 0x100000001b3ULL;
+	}
+	return h;
+}
+
+const struct resume_output *
+resume_output_find(const struct resume *r, const char *path)
+{
+	for (size_t i = 0; i < r->noutputs; i++)
+		if (strcmp(r->outputs[i].path, path) == 0)
+			return &r->outputs[i];
+	return NULL;
+}
+
+int
+resume_output_check(const struct resume_output *o, uint64_t dev,
+    uint64_t ino, uint64_t size, uint64_t tail, const char *resume_path,
+    char *err, size_t errlen)
+{
+	const char *p = o->path, *rp = resume_path;
+
+	/*
+	 * Never mended by guessing: the user knows what happened to the
+	 * file, trawl does not.  Each message says what to do about it.
+	 */
+	if (dev != o->dev || ino != o->ino)
+		snprintf(err, errlen, "'%s' is not the file that '%s' "
+		    "continues (it was replaced or moved): put the scan's "
+		    "file back, or remove '%s' to start afresh", p, rp, rp);
+	else if (size < o->length)
+		snprintf(err, errlen, "'%s' is shorter (%" PRIu64 " bytes) "
+		    "than when '%s' was saved (%" PRIu64 "): it was cut or "
+		    "rewritten; restore it, or remove '%s' to start afresh",
+		    p, size, rp, o->length, rp);
+	else if (o->exact && size > o->length)
+		snprintf(err, errlen, "'%s' grew (%" PRIu64 " bytes, %"
+		    PRIu64 " when the scan stopped) after '%s' was saved: "
+		    "something else wrote to it; restore it, or remove '%s' "
+		    "to start afresh", p, size, o->length, rp, rp);
+	else if (tail != o->tail)
+		snprintf(err, errlen, "'%s' was edited after '%s' was saved "
+		    "(its last bytes differ): restore it, or remove '%s' to "
+		    "start afresh", p, rp, rp);
+	else
+		return 0;
+	return -1;
 }

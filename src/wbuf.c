@@ -246,6 +246,12 @@ wbuf_error(const struct wbuf *w)
 	return w->err;
 }
 
+int
+wbuf_fd(const struct wbuf *w)
+{
+	return w->fd;
+}
+
 const char *
 wbuf_path(const struct wbuf *w)
 {

@@ -64,6 +64,9 @@ load_rest(struct work *w, const struct runconf_work *c, uint64_t lo,
 	st->seed = old.seed;
 	st->ranges = old.ranges;
 	st->nranges = old.nranges;
+	/* The files it was saved with: checked, then continued (outfiles.h). */
+	st->outputs = old.outputs;
+	st->noutputs = old.noutputs;
 	w->resumed = true;
 	return 0;
 }
@@ -150,10 +153,11 @@ work_left(const struct hub *h)
 }
 
 int
-work_save(struct work *w, const struct hub *h)
+work_save(struct work *w, const struct hub *h,
+    const struct resume_output *o, size_t no)
 {
 	struct resume out = w->state;
-	char err[512];
+	char err[1024];
 	int rc;
 
 	out.nranges = hub_rest(h, &out.ranges);
@@ -162,8 +166,64 @@ work_save(struct work *w, const struct hub *h)
 		    w->resume_path, strerror(errno));
 		return -1;
 	}
+	out.outputs = (struct resume_output *)(uintptr_t)o;
+	out.noutputs = no;
 	if ((rc = resume_save(w->resume_path, &out, err, sizeof(err))) != 0)
 		log_error("cannot save the rest of the scan: %s", err);
+	free(out.ranges);
+	return rc;
+}
+
+/* The first position of [lo, hi) in a group at or past g; hi if none. */
+static uint64_t
+group_start(const struct iter_plan *pl, uint64_t lo, uint64_t hi, uint64_t g)
+{
+	/* Groups grow with positions (iter.h): a binary search. */
+	while (lo < hi) {
+		uint64_t mid = lo + (hi - lo) / 2;
+
+		if (iter_plan_group(pl, mid) < g)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
+int
+work_checkpoint(struct work *w, uint64_t written_below,
+    const struct resume_output *o, size_t no, char *err, size_t errlen)
+{
+	struct resume out = w->state;
+	size_t n = 0;
+	int rc;
+
+	/*
+	 * What this run started with, less the groups whose hosts are all
+	 * written: whatever else was probed is held, in flight or only in
+	 * a buffer, and is done again by the run that continues.
+	 */
+	out.ranges = calloc(w->state.nranges > 0 ? w->state.nranges : 1,
+	    sizeof(*out.ranges));
+	if (out.ranges == NULL) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	for (size_t i = 0; i < w->state.nranges; i++) {
+		const struct iter_range *r = &w->state.ranges[i];
+		uint64_t lo = group_start(&w->plan, r->lo, r->hi,
+		    written_below);
+
+		if (lo < r->hi) {
+			out.ranges[n].lo = lo;
+			out.ranges[n].hi = r->hi;
+			n++;
+		}
+	}
+	out.nranges = n;
+	out.outputs = (struct resume_output *)(uintptr_t)o;
+	out.noutputs = no;
+	rc = resume_save(w->resume_path, &out, err, errlen);
 	free(out.ranges);
 	return rc;
 }

@@ -7,6 +7,7 @@
 #ifndef TRAWL_COLLECT_H
 #define TRAWL_COLLECT_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -30,6 +31,13 @@ int collect_add_output(struct collect *c, const struct out_format *fmt,
  * c.  Without it, formats fall back to what they can say on their own.
  */
 void collect_set_run(struct collect *c, const struct out_run *run);
+/*
+ * Whether output w continues a document this scan began (out_run's
+ * appending), for this output alone: a resumed run continues the files it
+ * was saved with and begins new ones.  Before collect_begin().
+ */
+void collect_set_appending(struct collect *c, const struct wbuf *w,
+    bool appending);
 
 /* A scan_sink delivery function; ctx is the collector. */
 int collect_deliver(void *ctx, const struct scan_event *ev, size_t n,
@@ -60,6 +68,12 @@ void collect_set_hook(struct collect *c, unsigned states, collect_hook_fn *fn,
     void *ctx);
 /* A name that gave no address: to the outputs, if that state is asked. */
 void collect_unresolved(struct collect *c, const char *name, const char *why);
+/*
+ * Every host of a walk group below this has been handed to the outputs
+ * (the largest done_below delivered so far): what a checkpoint may count
+ * as done once the outputs are flushed.  0 before any.
+ */
+uint64_t collect_written_below(const struct collect *c);
 /* Outcomes per state so far. */
 void collect_counts(const struct collect *c, uint64_t count[STATE_COUNT]);
 /* First output that failed, and its errno; NULL when none did. */

@@ -51,6 +51,7 @@ struct runconf_work {
 	bool seed_given;
 	unsigned shard_i, shard_n;	/* 1/1: not sharded */
 	const char *resume;		/* --resume FILE, or NULL */
+	unsigned checkpoint_s;		/* with resume; 0: none */
 	bool dry_run;
 };
 

@@ -42,5 +42,7 @@ int wbuf_error(const struct wbuf *w);
  */
 void wbuf_before_write(struct wbuf *w, void (*fn)(void *ctx), void *ctx);
 const char *wbuf_path(const struct wbuf *w);
+/* The descriptor written to (fsync, fstat: checkpoints). */
+int wbuf_fd(const struct wbuf *w);
 
 #endif

@@ -41,11 +41,22 @@ uint64_t work_size(const struct work *w);
 void work_print(const struct work *w, const struct space *s);
 /*
  * After hub_run() stopped early: whether it left anything undone (a
- * signal after the last probe stopped nothing), and save what it left.
- * work_save(): 0, or -1 (said why).
+ * signal after the last probe stopped nothing), and save what it left,
+ * with the output files as they are (outfiles_state()).  work_save(): 0,
+ * or -1 (said why).
  */
 bool work_left(const struct hub *h);
-int work_save(struct work *w, const struct hub *h);
+int work_save(struct work *w, const struct hub *h,
+    const struct resume_output *o, size_t n);
+/*
+ * A checkpoint while the scan runs: what this run started with, less
+ * every group below written_below (collect_written_below()), with the
+ * output files (o[n]) whose contents are exactly those groups' results.
+ * 0, or -1 with errno and a message in err; the resume file is then as
+ * it was.
+ */
+int work_checkpoint(struct work *w, uint64_t written_below,
+    const struct resume_output *o, size_t n, char *err, size_t errlen);
 /* The run completed: its resume file, if any, is done with. */
 void work_complete(const struct work *w);
 

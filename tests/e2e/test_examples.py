@@ -1462,7 +1462,8 @@ EXAMPLES = {
         check=check_run_all),
     'trawl [-46hqV] [-c N] [-f FORMAT] [-i FILE] [-o [FORMAT:]FILE] '
     '[-p PORTS] [-T N] [-t MS] [-x LIST] [--baseline FILE '
-    '[--fail-on-change]] [--config FILE] [--ct-url URL] '
+    '[--fail-on-change]] [--checkpoint SECONDS] [--config FILE] '
+    '[--ct-url URL] '
     '[--dns-concurrency N] [--dry-run] [--exclude-file FILE] '
     '[--host-concurrency N] [--list-names] [--order ORDER] [--progress | '
     '--no-progress] [--rate N] [--resolver ADDR[:PORT]] [--resume FILE] '

@@ -122,6 +122,30 @@ static const struct bad_case bads[] = {
 	{ "trawl-resume 1\nseed -1\n", "t.resume:2: bad resume file: seed" },
 	{ "trawl-resume 1\norder shuffled\n",
 	    "t.resume:2: bad resume file: order" },
+	/* Output lines: every word checked, the path absolute and whole. */
+	{ HEAD "shard 1/1\noutput 1 2 3 4 grown ff\nend\n",
+	    "t.resume:6: bad resume file: output" },
+	{ HEAD "shard 1/1\noutput 1 2 5 4 grown ff /o\nend\n",
+	    "t.resume:6: bad resume file: output" },
+	{ HEAD "shard 1/1\noutput 1 2 3 4 maybe ff /o\nend\n",
+	    "t.resume:6: bad resume file: output" },
+	{ HEAD "shard 1/1\noutput 1 2 3 4 exact 0xff /o\nend\n",
+	    "t.resume:6: bad resume file: output" },
+	{ HEAD "shard 1/1\noutput -1 2 3 4 exact ff /o\nend\n",
+	    "t.resume:6: bad resume file: output" },
+	{ HEAD "shard 1/1\noutput 1 2 3 4 exact ff out.ndjson\nend\n",
+	    "t.resume:6: bad resume file: output path" },
+	{ HEAD "shard 1/1\noutput 1 2 3 4 exact ff /a%00b\nend\n",
+	    "t.resume:6: bad resume file: output path" },
+	{ HEAD "shard 1/1\noutput 1 2 3 4 exact ff /a%4\nend\n",
+	    "t.resume:6: bad resume file: output path" },
+	{ HEAD "shard 1/1\noutput 1 2 3 4 exact ff /a%zz\nend\n",
+	    "t.resume:6: bad resume file: output path" },
+	{ HEAD "shard 1/1\noutput 1 2 3 4 exact ff /o\n"
+	    "output 5 6 7 8 grown 1 /o\nend\n",
+	    "t.resume:7: bad resume file: output named twice" },
+	{ HEAD "shard 1/1\noutput 1 2 3 4 exact ff /o x\nend\n",
+	    "t.resume:6: bad resume file: too many words" },
 };
 
 START_TEST(refused)
@@ -205,6 +229,93 @@ START_TEST(save_and_load)
 END_TEST
 
 /* Ranges must lie inside the slice of the scan the file continues. */
+/* Outputs, with the bytes a path may hold, saved and loaded back alike. */
+START_TEST(outputs_round_trip)
+{
+	struct resume_output o[] = {
+		{ "/tmp/a b\t%c\xc3\xa9\n.xml", 2049, 131, 5120, 5200, true,
+		    0x0123456789abcdefULL },
+		{ "/out.ndjson", 0, UINT64_MAX, 0, 0, false, 0 },
+	};
+	struct iter_range ranges[] = { { 3, 9 } };
+	struct resume w = {
+		.fingerprint = 1, .seed = 2, .order = ITER_RANDOM,
+		.shard_i = 1, .shard_n = 1, .ranges = ranges, .nranges = 1,
+		.outputs = o, .noutputs = 2,
+	}, r;
+	char dir[] = "/tmp/trawl-resume-XXXXXX", path[64], err[256] = "";
+
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/r", dir);
+	ck_assert_msg(resume_save(path, &w, err, sizeof(err)) == 0, "%s", err);
+	ck_assert_msg(resume_load(path, &r, err, sizeof(err)) == 1, "%s", err);
+	ck_assert_uint_eq(r.noutputs, 2);
+	for (size_t i = 0; i < 2; i++) {
+		ck_assert_str_eq(r.outputs[i].path, o[i].path);
+		ck_assert_uint_eq(r.outputs[i].dev, o[i].dev);
+		ck_assert_uint_eq(r.outputs[i].ino, o[i].ino);
+		ck_assert_uint_eq(r.outputs[i].cut, o[i].cut);
+		ck_assert_uint_eq(r.outputs[i].length, o[i].length);
+		ck_assert_int_eq(r.outputs[i].exact, o[i].exact);
+		ck_assert_uint_eq(r.outputs[i].tail, o[i].tail);
+	}
+	ck_assert_ptr_eq(resume_output_find(&r, "/out.ndjson"),
+	    &r.outputs[1]);
+	ck_assert_ptr_null(resume_output_find(&r, "/out"));
+	resume_free(&r);
+	ck_assert_ptr_null(r.outputs);
+	unlink(path);
+	rmdir(dir);
+}
+END_TEST
+
+START_TEST(tail_hash)
+{
+	/* 64-bit FNV-1a: its published values. */
+	ck_assert_uint_eq(resume_tail_hash("", 0), 0xcbf29ce484222325ULL);
+	ck_assert_uint_eq(resume_tail_hash("a", 1), 0xaf63dc4c8601ec8cULL);
+	ck_assert_uint_ne(resume_tail_hash("ab", 2), resume_tail_hash("ba", 2));
+}
+END_TEST
+
+/* Files as found against files as saved: what passes, what is refused. */
+START_TEST(output_check)
+{
+	struct resume_output grown = { "/o/x.xml", 1, 2, 100, 100, false, 7 };
+	struct resume_output exact = { "/o/x.xml", 1, 2, 90, 100, true, 7 };
+	char err[512] = "";
+
+	/* A checkpoint's file may have grown since: it is cut back. */
+	ck_assert_int_eq(resume_output_check(&grown, 1, 2, 100, 7, "/r", err,
+	    sizeof(err)), 0);
+	ck_assert_int_eq(resume_output_check(&grown, 1, 2, 5000, 7, "/r", err,
+	    sizeof(err)), 0);
+	ck_assert_int_eq(resume_output_check(&exact, 1, 2, 100, 7, "/r", err,
+	    sizeof(err)), 0);
+	/* Replaced: another inode, or another device. */
+	ck_assert_int_eq(resume_output_check(&grown, 1, 3, 100, 7, "/r", err,
+	    sizeof(err)), -1);
+	ck_assert_ptr_nonnull(strstr(err, "'/o/x.xml' is not the file"));
+	ck_assert_int_eq(resume_output_check(&grown, 9, 2, 100, 7, "/r", err,
+	    sizeof(err)), -1);
+	/* Cut. */
+	ck_assert_int_eq(resume_output_check(&grown, 1, 2, 99, 0, "/r", err,
+	    sizeof(err)), -1);
+	ck_assert_ptr_nonnull(strstr(err, "'/o/x.xml' is shorter (99 bytes)"));
+	ck_assert_ptr_nonnull(strstr(err, "remove '/r'"));
+	/* Grown after a stop: someone else wrote to it. */
+	ck_assert_int_eq(resume_output_check(&exact, 1, 2, 101, 7, "/r", err,
+	    sizeof(err)), -1);
+	ck_assert_ptr_nonnull(strstr(err, "'/o/x.xml' grew (101 bytes"));
+	/* Edited: the same length, other last bytes. */
+	ck_assert_int_eq(resume_output_check(&exact, 1, 2, 100, 8, "/r", err,
+	    sizeof(err)), -1);
+	ck_assert_ptr_nonnull(strstr(err, "'/o/x.xml' was edited"));
+	ck_assert_int_eq(resume_output_check(&grown, 1, 2, 200, 8, "/r", err,
+	    sizeof(err)), -1);
+}
+END_TEST
+
 START_TEST(fits)
 {
 	static const char text[] = HEAD "shard 1/1\nrange 5 10\n"
@@ -242,6 +353,9 @@ resume_suite(void)
 	tcase_add_loop_test(tc, refused, 0, sizeof(bads) / sizeof(bads[0]));
 	tcase_add_test(tc, save_and_load);
 	tcase_add_test(tc, fits);
+	tcase_add_test(tc, outputs_round_trip);
+	tcase_add_test(tc, tail_hash);
+	tcase_add_test(tc, output_check);
 	suite_add_tcase(s, tc);
 	return s;
 }
