@@ -296,7 +296,9 @@ emit(struct collect *c, struct record *r)
 	/* The header comes before the hook sees a host it may show. */
 	if (r->nports > 0 || r->count[STATE_OPEN] + r->count[STATE_CLOSED] > 0)
 		collect_begin(c);
-	qsort(r->ports, r->nports, sizeof(*r->ports), cmp_port);
+	/* A host without a port held has none to sort: qsort(NULL) is UB. */
+	if (r->nports > 1)
+		qsort(r->ports, r->nports, sizeof(*r->ports), cmp_port);
 	for (size_t i = 0; i < r->nports; i++)
 		r->ports[i].service = services_name(c->services, r->ports[i].port);
 	memset(&h, 0, sizeof(h));
