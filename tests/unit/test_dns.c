@@ -27,7 +27,8 @@
  *   2001:db8::1        six.ptr.test
  *   anything else      NXDOMAIN
  *
- * The wordlist discovery runs here too, since it needs the same server.
+ * The wordlist discovery and the PTR names of a scan (rdns.c) run here
+ * too, since they need the same server.
  */
 #include <arpa/inet.h>
 #include <check.h>
@@ -46,6 +47,7 @@
 #include "trawl/discover.h"
 #include "trawl/dns.h"
 #include "trawl/names.h"
+#include "trawl/rdns.h"
 #include "trawl/reactor.h"
 
 /* --- the server ----------------------------------------------------------- */
@@ -1324,6 +1326,162 @@ START_TEST(ptr_resolve)
 }
 END_TEST
 
+/* rdns.c: asks from other threads, answers in the reactor's. */
+#define RDNS_HOSTS 400
+
+struct rdns_seen {
+	int calls[RDNS_HOSTS];
+	char name[RDNS_HOSTS][DNS_NAME_BUFSIZE];
+	pthread_t reactor_thread;
+};
+
+static void
+on_rdns(void *ctx, uint64_t host, const char *name)
+{
+	struct rdns_seen *seen = ctx;
+
+	ck_assert(pthread_equal(pthread_self(), seen->reactor_thread));
+	ck_assert_uint_lt(host, RDNS_HOSTS);
+	seen->calls[host]++;
+	if (name != NULL)
+		snprintf(seen->name[host], sizeof(seen->name[host]), "%s",
+		    name);
+}
+
+/* Host i is 192.0.2.(i % 10), or 2001:db8::1 for i % 10 == 0. */
+static const char *
+rdns_addr(uint64_t i)
+{
+	static const char *const a[] = { "2001:db8::1", "192.0.2.1",
+	    "192.0.2.2", "192.0.2.3", "192.0.2.4", "192.0.2.5", "192.0.2.6",
+	    "192.0.2.7", "192.0.2.8", "192.0.2.9" };
+
+	return a[i % 10];
+}
+
+struct asker {
+	struct rdns *rd;
+	uint64_t first, step;
+};
+
+static void *
+ask_some(void *arg)
+{
+	struct asker *k = arg;
+
+	for (uint64_t h = k->first; h < RDNS_HOSTS; h += k->step) {
+		int family;
+		target_u128 a = addr_of(rdns_addr(h), &family);
+
+		ck_assert_int_eq(rdns_ask(k->rd, h, family, a), 0);
+	}
+	return NULL;
+}
+
+START_TEST(rdns_threads)
+{
+	struct rdns_seen *seen = calloc(1, sizeof(*seen));
+	struct rdns_sink sink = { on_rdns, seen };
+	struct fakedns s;
+	struct setup st;
+	struct reactor *r = reactor_new(16);
+	struct asker k[3];
+	pthread_t t[3];
+	struct dns *d;
+	struct rdns *rd;
+	char err[256] = "";
+	double t0;
+
+	ck_assert_ptr_nonnull(seen);
+	seen->reactor_thread = pthread_self();
+	fake_start(&s, 0);
+	setup_for(&st, s.port, AF_UNSPEC);
+	st.cfg.timeout_ms = 100;
+	st.cfg.concurrency = 16;
+	d = dns_new(r, &st.cfg, err, sizeof(err));
+	ck_assert_msg(d != NULL, "%s", err);
+	rd = rdns_new(r, d, &sink);
+	ck_assert_ptr_nonnull(rd);
+	for (int i = 0; i < 3; i++) {
+		k[i].rd = rd;
+		k[i].first = (uint64_t)i;
+		k[i].step = 3;
+		ck_assert_int_eq(pthread_create(&t[i], NULL, ask_some, &k[i]),
+		    0);
+	}
+	/* The reactor turns while they ask, as a scan's does. */
+	for (int i = 0; i < 5; i++)
+		ck_assert_int_ge(reactor_run_once(r, 10 * REACTOR_NS_PER_MS),
+		    0);
+	for (int i = 0; i < 3; i++)
+		pthread_join(t[i], NULL);
+	t0 = now_s();
+	ck_assert_int_eq(rdns_wait(rd, NULL), 0);
+	ck_assert_uint_eq(rdns_pending(rd), 0);
+	/* The silent address: 100 ms, then 200 (c-ares doubles), a few
+	 * rounds of 16 at a time at most. */
+	ck_assert_msg(now_s() - t0 < 10, "took %.2f s", now_s() - t0);
+	for (uint64_t h = 0; h < RDNS_HOSTS; h++) {
+		const char *want = h % 10 == 0 ? "six.ptr.test" :
+		    h % 10 == 1 ? "host-one.ptr.test" :
+		    h % 10 == 9 ? "Two.PTR.test" : "";
+
+		ck_assert_int_eq(seen->calls[h], 1);
+		ck_assert_msg(strcmp(seen->name[h], want) == 0,
+		    "host %llu (%s): '%s', want '%s'", (unsigned long long)h,
+		    rdns_addr(h), seen->name[h], want);
+	}
+	rdns_free(rd);
+	dns_free(d);
+	/* Nothing of either left in the reactor: a round runs idle. */
+	ck_assert_int_eq(reactor_run_once(r, 10 * REACTOR_NS_PER_MS), 0);
+	reactor_free(r);
+	fake_stop(&s);
+	free(seen);
+}
+END_TEST
+
+/* Stopped, or freed with answers out: no wait, no callback, no leak. */
+START_TEST(rdns_stop)
+{
+	struct rdns_seen *seen = calloc(1, sizeof(*seen));
+	struct rdns_sink sink = { on_rdns, seen };
+	struct fakedns s;
+	struct setup st;
+	struct reactor *r = reactor_new(16);
+	volatile sig_atomic_t stop = 1;
+	struct dns *d;
+	struct rdns *rd;
+	char err[256] = "";
+	int family;
+	target_u128 silent = addr_of("192.0.2.6", &family);
+
+	ck_assert_ptr_nonnull(seen);
+	seen->reactor_thread = pthread_self();
+	fake_start(&s, 0);
+	setup_for(&st, s.port, AF_UNSPEC);
+	st.cfg.concurrency = 2;
+	d = dns_new(r, &st.cfg, err, sizeof(err));
+	ck_assert_msg(d != NULL, "%s", err);
+	rd = rdns_new(r, d, &sink);
+	ck_assert_ptr_nonnull(rd);
+	for (uint64_t h = 0; h < 5; h++)
+		ck_assert_int_eq(rdns_ask(rd, h, family, silent), 0);
+	ck_assert_uint_eq(rdns_pending(rd), 5);
+	ck_assert_int_eq(rdns_wait(rd, &stop), -1);
+	/* In flight (2) and queued in the resolver (3). */
+	ck_assert_int_ge(reactor_run_once(r, 10 * REACTOR_NS_PER_MS), 1);
+	ck_assert_uint_eq(rdns_pending(rd), 5);
+	rdns_free(rd);
+	dns_free(d);
+	for (uint64_t h = 0; h < 5; h++)
+		ck_assert_int_eq(seen->calls[h], 0);
+	reactor_free(r);
+	fake_stop(&s);
+	free(seen);
+}
+END_TEST
+
 static Suite *
 dns_suite(void)
 {
@@ -1361,6 +1519,8 @@ dns_suite(void)
 	tcase_add_test(ptr, ptr_name_lengths);
 	tcase_add_test(ptr, ptr_parse);
 	tcase_add_test(ptr, ptr_resolve);
+	tcase_add_test(ptr, rdns_threads);
+	tcase_add_test(ptr, rdns_stop);
 	tcase_set_timeout(ptr, 60);
 	suite_add_tcase(s, ptr);
 	return s;
