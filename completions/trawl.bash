@@ -11,7 +11,7 @@ _trawl_opts_arg='--baseline --checkpoint --concurrency --config --ct-url --dns-c
 	--threads
 	--timeout --top-ports --wordlist'
 _trawl_opts_flag='--dry-run --fail-on-change --help --list-names
-	--no-progress --no-stylesheet --progress --quiet --version'
+	--no-progress --no-stylesheet --progress --quiet --rdns --version'
 _trawl_shorts='-4 -6 -c -f -h -i -o -p -q -T -t -V -x'
 _trawl_formats='text ndjson xml csv grep changes'
 _trawl_states='open closed filtered unreachable unresolved all'

@@ -332,8 +332,11 @@ static const struct opttab_opt opts[] = {
 	    "DNS server to ask (repeatable; default\n/etc/resolv.conf)",
 	    OPTTAB_FN, AT(resolvers), 0, 0, parse_resolver },
 	UINT(NULL, "dns-concurrency", 0, "N", rc.names.dns.concurrency,
-	    1, 100000, "names resolved at once (default "
-	    STR(DNS_DEFAULT_CONCURRENCY) ")"),
+	    1, 100000, "names (and --rdns PTR names) resolved at once\n"
+	    "(default " STR(DNS_DEFAULT_CONCURRENCY) ")"),
+	FLAG(NULL, "rdns", 0, rc.names.rdns,
+	    "the PTR name of each host with open ports,\n"
+	    "asked during the scan (of --resolver's servers)"),
 	FN("Order and shards", "order", 0, "ORDER", parse_order,
 	    "random (default) or sequential"),
 	FN(NULL, "seed", 0, "N", parse_seed,

@@ -11,6 +11,13 @@
  * state other than open only when a host has few ports in it, no more than
  * OUT_FEW + 1 of them: a host of 65535 closed ports holds a count, not
  * 65535 ports.
+ *
+ * With PTR names asked for (--rdns), a host asks for its name at its first
+ * open port, so that the answer is usually in before the host's group is
+ * finished.  A finished host goes to a queue in scan order, not straight
+ * to the outputs; the queue is written from its head up to the first host
+ * still waiting for its answer.  Without --rdns nothing waits, and hosts
+ * go through the queue at once, exactly as before.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -32,7 +39,11 @@
 
 struct record {
 	struct heap_node node;		/* first: heap nodes cast back */
+	struct record *next;		/* in the ready queue */
 	uint64_t host;
+	char *ptr;			/* its PTR name, or NULL */
+	bool asked;			/* for its PTR name */
+	bool ptr_wait;			/* the answer has not come */
 	struct out_port *ports;		/* held: see keep_all, keep_few */
 	size_t nports, cap;
 	uint32_t count[STATE_COUNT];
@@ -61,6 +72,10 @@ struct collect {
 	unsigned keep_all, keep_few;
 	collect_hook_fn *hook;
 	void *hook_ctx;
+	collect_ask_fn *ask;		/* --rdns */
+	void *ask_ctx;
+	/* Finished hosts in scan order, written up to the first waiting. */
+	struct record *ready, **ready_tail;
 	struct out_port *shown;		/* a host's reported ports */
 	size_t shown_cap;
 	uint64_t count[STATE_COUNT];
@@ -71,6 +86,7 @@ struct collect {
 	int begun;			/* the formats' begin was called */
 	/* Every host of a group below this has been handed to the outputs. */
 	uint64_t written_below;
+	uint64_t released_below;	/* release()'s highest done */
 
 	struct u64map held;		/* host -> its struct record */
 	struct heap *byg;
@@ -121,6 +137,7 @@ record_free(struct collect *c, struct record *r)
 {
 	u64map_del(&c->held, r->host);
 	free(r->ports);
+	free(r->ptr);
 	free(r);
 }
 
@@ -133,6 +150,7 @@ collect_new(const struct space *space, unsigned report)
 		return NULL;
 	c->space = space;
 	c->report = report;
+	c->ready_tail = &c->ready;
 	c->byg = heap_new(64);
 	c->services = services_new();
 	if (c->byg == NULL || c->services == NULL) {
@@ -155,6 +173,7 @@ collect_free(struct collect *c)
 			    c->held.slots[i].value;
 
 			free(r->ports);
+			free(r->ptr);
 			free(r);
 		}
 	}
@@ -322,6 +341,8 @@ emit(struct collect *c, struct record *r)
 	h.family = family;
 	h.addr = target_ntop(family, addr, text, sizeof(text));
 	h.nnames = space_names(c->space, r->host, &h.names);
+	h.rdns = c->ask != NULL;
+	h.ptr = r->ptr;
 	h.up = r->count[STATE_OPEN] + r->count[STATE_CLOSED] > 0;
 	h.start = r->start;
 	h.end = r->end;
@@ -368,6 +389,44 @@ cmp_record(const void *a, const void *b)
 	return (x->host > y->host) - (x->host < y->host);
 }
 
+/*
+ * Write the ready hosts of the groups before the first group with a host
+ * waiting for its PTR name; all: every one.  Groups are written whole,
+ * so that a checkpoint's "every group below written_below is in the
+ * files" stays true while names are out.
+ */
+static void
+ready_go(struct collect *c, bool all)
+{
+	struct record *r;
+	uint64_t stop = UINT64_MAX, below;
+
+	if (!all)
+		for (r = c->ready; r != NULL; r = r->next)
+			if (r->ptr_wait) {
+				stop = r->node.key;
+				break;
+			}
+	while ((r = c->ready) != NULL && (all || r->node.key < stop)) {
+		if ((c->ready = r->next) == NULL)
+			c->ready_tail = &c->ready;
+		emit(c, r);
+		record_free(c, r);
+	}
+	below = c->ready != NULL && c->ready->node.key < c->released_below ?
+	    c->ready->node.key : c->released_below;
+	if (!c->oom && below > c->written_below)
+		c->written_below = below;
+}
+
+static void
+ready_push(struct collect *c, struct record *r)
+{
+	r->next = NULL;
+	*c->ready_tail = r;
+	c->ready_tail = &r->next;
+}
+
 /* Emit, in walk order, the held hosts whose group is below done. */
 static void
 release(struct collect *c, uint64_t done)
@@ -386,14 +445,11 @@ release(struct collect *c, uint64_t done)
 	}
 	if (n > 1)
 		qsort(c->batch, n, sizeof(*c->batch), cmp_record);
-	for (size_t i = 0; i < n; i++) {
-		struct record *r = c->batch[i];
-
-		emit(c, r);
-		record_free(c, r);
-	}
-	if (!c->oom && done > c->written_below)
-		c->written_below = done;
+	if (done > c->released_below)
+		c->released_below = done;
+	for (size_t i = 0; i < n; i++)
+		ready_push(c, c->batch[i]);
+	ready_go(c, false);
 }
 
 static int
@@ -458,6 +514,17 @@ purge(struct record *r, enum state st)
 	r->nports = n;
 }
 
+/* The PTR name of r's host, asked for once. */
+static void
+ask(struct collect *c, struct record *r)
+{
+	target_u128 addr;
+	int family = space_host(c->space, r->host, &addr);
+
+	r->asked = true;
+	r->ptr_wait = c->ask(c->ask_ctx, r->host, family, addr) == 0;
+}
+
 int
 collect_deliver(void *ctx, const struct scan_event *ev, size_t n,
     uint64_t done_below)
@@ -477,6 +544,8 @@ collect_deliver(void *ctx, const struct scan_event *ev, size_t n,
 			c->oom = 1;
 			return -1;
 		}
+		if (st == STATE_OPEN && c->ask != NULL && !r->asked)
+			ask(c, r);
 		if (r->start == 0)
 			r->start = c->now;
 		r->end = c->now;
@@ -508,6 +577,29 @@ collect_deliver(void *ctx, const struct scan_event *ev, size_t n,
 }
 
 void
+collect_set_ptr(struct collect *c, collect_ask_fn *fn, void *ctx)
+{
+	c->ask = fn;
+	c->ask_ctx = ctx;
+}
+
+int
+collect_ptr(struct collect *c, uint64_t host, const char *name)
+{
+	uint64_t *v = u64map_get(&c->held, host);
+	struct record *r = v != NULL ? (struct record *)(uintptr_t)*v : NULL;
+
+	/* Gone already: written without it (collect_drain()). */
+	if (r == NULL || !r->ptr_wait)
+		return 0;
+	r->ptr_wait = false;
+	if (name != NULL && (r->ptr = strdup(name)) == NULL)
+		c->oom = 1;
+	ready_go(c, false);
+	return outputs_flush(c);
+}
+
+void
 collect_unresolved(struct collect *c, const char *name, const char *why)
 {
 	c->count[STATE_UNRESOLVED]++;
@@ -515,7 +607,8 @@ collect_unresolved(struct collect *c, const char *name, const char *why)
 		if (c->out[i].fmt->unresolved != NULL &&
 		    (c->out[i].states & STATE_BIT(STATE_UNRESOLVED))) {
 			collect_begin(c);
-			c->out[i].fmt->unresolved(c->out[i].w, name, why);
+			c->out[i].fmt->unresolved(c->out[i].w, c->run, name,
+			    why);
 		}
 	}
 }
@@ -558,12 +651,10 @@ collect_drain(struct collect *c)
 	collect_begin(c);
 	release(c, UINT64_MAX);
 	/* A group of UINT64_MAX cannot exist, but do not leave one behind. */
-	while (heap_peek(c->byg) != NULL) {
-		struct record *r = (struct record *)heap_pop(c->byg);
-
-		emit(c, r);
-		record_free(c, r);
-	}
+	while (heap_peek(c->byg) != NULL)
+		ready_push(c, (struct record *)heap_pop(c->byg));
+	/* PTR answers still out (an interrupted scan): without them. */
+	ready_go(c, true);
 }
 
 void

@@ -15,11 +15,15 @@
  *
  * Names beyond the concurrency limit wait in a FIFO of their own, so a
  * million names cost a million small queue entries, not a million queries
- * retransmitting against one resolver.
+ * retransmitting against one resolver.  PTR queries (--rdns) wait in the
+ * same FIFO and count against the same limit: one resolver, one budget.
  */
 #include <ares.h>
 #include <arpa/inet.h>
+#include <arpa/nameser.h>
 #include <errno.h>
+#include <limits.h>
+#include <netdb.h>
 #include <netinet/in.h>
 #include <pthread.h>
 #include <stdbool.h>
@@ -33,6 +37,7 @@
 #include "trawl/dns.h"
 #include "trawl/num.h"
 #include "trawl/reactor.h"
+#include "trawl/target.h"
 #include "trawl/vec.h"
 
 #define NAME_MAX_LEN 255	/* with a trailing dot, and some slack */
@@ -42,6 +47,9 @@ struct dns_query {
 	struct dns *d;
 	dns_result_fn *cb;
 	void *ctx;
+	bool ptr;			/* a PTR query for addr */
+	int family;
+	target_u128 addr;
 	char name[];
 };
 
@@ -323,6 +331,29 @@ collect(struct dns *d, const struct ares_addrinfo *res, size_t *n)
 	return 0;
 }
 
+/* A query c-ares ended with status, not ARES_SUCCESS, as an answer. */
+static void
+failed(const struct dns *d, int status, struct dns_answer *a)
+{
+	switch (status) {
+	case ARES_ENOTFOUND:
+		a->status = DNS_NXDOMAIN;
+		break;
+	case ARES_ENODATA:
+		a->status = DNS_NODATA;
+		break;
+	case ARES_ECANCELLED:
+		a->status = DNS_FAILED;
+		a->error = d->broken != NULL ? d->broken :
+		    ares_strerror(status);
+		break;
+	default:
+		a->status = DNS_FAILED;
+		a->error = ares_strerror(status);
+		break;
+	}
+}
+
 static void
 on_result(void *arg, int status, int timeouts, struct ares_addrinfo *res)
 {
@@ -338,32 +369,46 @@ on_result(void *arg, int status, int timeouts, struct ares_addrinfo *res)
 		return;
 	}
 	d->inflight--;
-	switch (status) {
-	case ARES_SUCCESS:
-		if (collect(d, res, &a.naddrs) == -1) {
-			a.status = DNS_FAILED;
-			a.error = "out of memory";
-		} else {
-			a.status = a.naddrs > 0 ? DNS_RESOLVED : DNS_NODATA;
-			a.addrs = d->abuf;
-		}
-		break;
-	case ARES_ENOTFOUND:
-		a.status = DNS_NXDOMAIN;
-		break;
-	case ARES_ENODATA:
-		a.status = DNS_NODATA;
-		break;
-	case ARES_ECANCELLED:
+	if (status != ARES_SUCCESS) {
+		failed(d, status, &a);
+	} else if (collect(d, res, &a.naddrs) == -1) {
 		a.status = DNS_FAILED;
-		a.error = d->broken != NULL ? d->broken : ares_strerror(status);
-		break;
-	default:
-		a.status = DNS_FAILED;
-		a.error = ares_strerror(status);
-		break;
+		a.error = "out of memory";
+	} else {
+		a.status = a.naddrs > 0 ? DNS_RESOLVED : DNS_NODATA;
+		a.addrs = d->abuf;
 	}
 	ares_freeaddrinfo(res);
+	d->depth++;
+	q->cb(q->ctx, &a);
+	d->depth--;
+	free(q);
+}
+
+static void
+on_ptr(void *arg, int status, int timeouts, unsigned char *abuf, int alen)
+{
+	struct dns_query *q = arg;
+	struct dns *d = q->d;
+	struct dns_answer a = { .name = q->name };
+	char name[DNS_NAME_BUFSIZE];
+
+	(void)timeouts;
+	if (status == ARES_EDESTRUCTION) {
+		free(q);
+		return;
+	}
+	d->inflight--;
+	if (status != ARES_SUCCESS) {
+		failed(d, status, &a);
+	} else {
+		a.status = dns_ptr_parse(abuf, alen > 0 ? (size_t)alen : 0,
+		    q->family, q->addr, name, sizeof(name));
+		if (a.status == DNS_RESOLVED)
+			a.ptr = name;
+		else if (a.status == DNS_FAILED)
+			a.error = "a malformed answer";
+	}
 	d->depth++;
 	q->cb(q->ctx, &a);
 	d->depth--;
@@ -393,8 +438,16 @@ pump(struct dns *d)
 		d->queued--;
 		d->inflight++;
 		d->depth++;
-		ares_getaddrinfo(d->channel, q->name, NULL, &hints, on_result,
-		    q);
+		/*
+		 * ares_query(), not ares_gethostbyaddr(): DNS alone (see
+		 * dns_submit_ptr()), and the answer parsed by us.
+		 */
+		if (q->ptr)
+			ares_query(d->channel, q->name, ns_c_in, ns_t_ptr,
+			    on_ptr, q);
+		else
+			ares_getaddrinfo(d->channel, q->name, NULL, &hints,
+			    on_result, q);
 		d->depth--;
 	}
 	d->pumping = false;
@@ -442,19 +495,15 @@ settle(struct dns *d)
 	}
 }
 
-int
-dns_submit(struct dns *d, const char *name, dns_result_fn *cb, void *ctx)
+/* A query for name at the end of the queue; NULL without memory. */
+static struct dns_query *
+enqueue(struct dns *d, const char *name, dns_result_fn *cb, void *ctx)
 {
 	size_t len = strlen(name);
 	struct dns_query *q;
 
-	if (len > NAME_MAX_LEN) {
-		errno = EINVAL;
-		return -1;
-	}
-	if ((q = malloc(sizeof(*q) + len + 1)) == NULL)
-		return -1;
-	q->next = NULL;
+	if ((q = calloc(1, sizeof(*q) + len + 1)) == NULL)
+		return NULL;
 	q->d = d;
 	q->cb = cb;
 	q->ctx = ctx;
@@ -465,8 +514,114 @@ dns_submit(struct dns *d, const char *name, dns_result_fn *cb, void *ctx)
 		d->head = q;
 	d->tail = q;
 	d->queued++;
+	return q;
+}
+
+int
+dns_submit(struct dns *d, const char *name, dns_result_fn *cb, void *ctx)
+{
+	if (strlen(name) > NAME_MAX_LEN) {
+		errno = EINVAL;
+		return -1;
+	}
+	if (enqueue(d, name, cb, ctx) == NULL)
+		return -1;
 	settle(d);
 	return 0;
+}
+
+int
+dns_submit_ptr(struct dns *d, int family, target_u128 addr,
+    dns_result_fn *cb, void *ctx)
+{
+	char qname[DNS_PTR_QNAME_SIZE];
+	struct dns_query *q;
+
+	dns_ptr_qname(family, addr, qname);
+	if ((q = enqueue(d, qname, cb, ctx)) == NULL)
+		return -1;
+	q->ptr = true;
+	q->family = family;
+	q->addr = addr;
+	settle(d);
+	return 0;
+}
+
+/* --- PTR names, pure ------------------------------------------------------ */
+
+void
+dns_ptr_qname(int family, target_u128 addr, char buf[DNS_PTR_QNAME_SIZE])
+{
+	static const char hex[] = "0123456789abcdef";
+	unsigned char b[16];
+	char *p = buf;
+
+	if (family == AF_INET) {
+		target_to_bytes(AF_INET, addr, b);
+		snprintf(buf, DNS_PTR_QNAME_SIZE, "%u.%u.%u.%u.in-addr.arpa",
+		    b[3], b[2], b[1], b[0]);
+		return;
+	}
+	target_to_bytes(AF_INET6, addr, b);
+	for (int i = 15; i >= 0; i--) {
+		*p++ = hex[b[i] & 0xf];
+		*p++ = '.';
+		*p++ = hex[b[i] >> 4];
+		*p++ = '.';
+	}
+	memcpy(p, "ip6.arpa", sizeof("ip6.arpa"));
+}
+
+bool
+dns_ptr_name_clean(const char *in, char *out, size_t outlen)
+{
+	size_t len = strlen(in);
+
+	if (len > 0 && in[len - 1] == '.')
+		len--;
+	/*
+	 * target_name_valid() would take a second trailing dot as the
+	 * absolute name's: "a.." is no name.
+	 */
+	if (len == 0 || in[len - 1] == '.' || len >= outlen ||
+	    !target_name_valid(in, len))
+		return false;
+	memcpy(out, in, len);
+	out[len] = '\0';
+	return true;
+}
+
+enum dns_status
+dns_ptr_parse(const unsigned char *abuf, size_t alen, int family,
+    target_u128 addr, char *out, size_t outlen)
+{
+	struct hostent *he = NULL;
+	unsigned char b[16];
+	enum dns_status st = DNS_NODATA;
+	int rc;
+
+	if (alen > INT_MAX || (family != AF_INET && family != AF_INET6))
+		return DNS_FAILED;
+	target_to_bytes(family, addr, b);
+	rc = ares_parse_ptr_reply(abuf, (int)alen, b,
+	    family == AF_INET ? 4 : 16, family, &he);
+	if (rc != ARES_SUCCESS || he == NULL)
+		return rc == ARES_ENODATA ? DNS_NODATA : DNS_FAILED;
+	/*
+	 * c-ares lists every PTR record as an alias, in the answer's order,
+	 * and makes the last one h_name: the first that is a host name.
+	 */
+	for (char **al = he->h_aliases; al != NULL && *al != NULL; al++) {
+		if (dns_ptr_name_clean(*al, out, outlen)) {
+			st = DNS_RESOLVED;
+			break;
+		}
+	}
+	if (st != DNS_RESOLVED && he->h_name != NULL &&
+	    dns_ptr_name_clean(he->h_name, out, outlen))
+		st = DNS_RESOLVED;
+	ares_free_hostent(he);
+	return st;
 }
 
 size_t

@@ -18,6 +18,7 @@
 #include "trawl/checkpoint.h"
 #include "trawl/collect.h"
 #include "trawl/compare.h"
+#include "trawl/dns.h"
 #include "trawl/exitcode.h"
 #include "trawl/fdlimit.h"
 #include "trawl/grow.h"
@@ -30,6 +31,7 @@
 #include "trawl/output.h"
 #include "trawl/pace.h"
 #include "trawl/progress.h"
+#include "trawl/rdns.h"
 #include "trawl/reactor.h"
 #include "trawl/space.h"
 #include "trawl/targets.h"
@@ -99,14 +101,17 @@ cpus(void)
 
 /*
  * Sockets and threads that fit under the open file limit, raised as far as
- * it goes; live names need a few more for the resolver.  0, or EXIT_FAILED
- * when not even one connection fits.
+ * it goes; live names and PTR names need a few more for the resolver, PTR
+ * names one for their eventfd (rdns.c).  0, or EXIT_FAILED when not even
+ * one connection fits.
  */
 static int
 fit_limit(const struct runconf *rc, bool live_names, unsigned *concurrency,
     unsigned *threads)
 {
-	unsigned long limit = fdlimit_raise(), more = live_names ? 3 : 0;
+	unsigned long limit = fdlimit_raise();
+	unsigned long more = (live_names || rc->names.rdns ? 3 : 0) +
+	    rc->names.rdns;
 	unsigned long used = fdlimit_used();
 
 	*concurrency = rc->scan.concurrency;
@@ -225,8 +230,10 @@ struct scanrun {
 	struct outfiles *out;
 	struct compare *cmp;
 	struct hub *hub;
+	struct dns *dns;		/* live names and PTR names share it */
 	struct grow *grow;
 	struct namefeed *feed;
+	struct rdns *rdns;
 };
 
 /*
@@ -279,6 +286,57 @@ resume_start(struct scanrun *sr)
 	return 0;
 }
 
+/* --rdns: the collector's asks go to the resolver's thread (rdns.h). */
+static int
+ptr_ask(void *ctx, uint64_t host, int family, target_u128 addr)
+{
+	struct scanrun *sr = ctx;
+
+	return rdns_ask(sr->rdns, host, family, addr);
+}
+
+/* An answer, in the resolver's thread: to the collector, under its lock. */
+static void
+ptr_answer(void *ctx, uint64_t host, const char *name)
+{
+	struct scanrun *sr = ctx;
+
+	hub_lock(sr->hub);
+	/* An output that failed stays failed: the next delivery says so. */
+	(void)collect_ptr(sr->relay.col, host, name);
+	hub_unlock(sr->hub);
+}
+
+/*
+ * The resolver the scan's names and PTR names share, in the reactor of
+ * the engine that runs in this thread; PTR names asked through it.
+ */
+static int
+dns_start(struct scanrun *sr)
+{
+	const struct runconf *rc = sr->rc;
+	struct rdns_sink sink = { .answer = ptr_answer, .ctx = sr };
+	char msg[512];
+
+	if (!sr->live && !rc->names.rdns)
+		return 0;
+	sr->dns = dns_new(hub_reactor(sr->hub), &rc->names.dns, msg,
+	    sizeof(msg));
+	if (sr->dns == NULL) {
+		log_error("%s", msg);
+		return EXIT_FAILED;
+	}
+	if (!rc->names.rdns)
+		return 0;
+	if ((sr->rdns = rdns_new(hub_reactor(sr->hub), sr->dns,
+	    &sink)) == NULL) {
+		log_error("cannot ask for PTR names: %s", strerror(errno));
+		return EXIT_FAILED;
+	}
+	collect_set_ptr(sr->relay.col, ptr_ask, sr);
+	return 0;
+}
+
 /* Names still to resolve join the scan as they resolve (grow.h). */
 static int
 feed_start(struct scanrun *sr)
@@ -292,16 +350,10 @@ feed_start(struct scanrun *sr)
 		.grew = relay_grew,
 		.ctx = &sr->relay,
 	};
-	char msg[512];
 
-	if ((sr->grow = grow_new(&gc)) == NULL) {
+	if ((sr->grow = grow_new(&gc)) == NULL || (sr->feed = namefeed_new(
+	    hub_reactor(sr->hub), sr->dns, grow_sink(sr->grow))) == NULL) {
 		log_error("out of memory");
-		return EXIT_FAILED;
-	}
-	sr->feed = namefeed_new(hub_reactor(sr->hub), &sr->rc->names.dns,
-	    grow_sink(sr->grow), msg, sizeof(msg));
-	if (sr->feed == NULL) {
-		log_error("%s", msg);
 		return EXIT_FAILED;
 	}
 	for (size_t i = 0; i < names_set_count(names); i++) {
@@ -365,6 +417,8 @@ scan_open(struct scanrun *sr, unsigned concurrency, unsigned threads)
 		return EXIT_FAILED;
 	}
 	sr->relay.hub = sr->hub;
+	if ((status = dns_start(sr)) != 0)
+		return status;
 	return sr->live ? feed_start(sr) : 0;
 }
 
@@ -412,6 +466,14 @@ scan_close(struct scanrun *sr, int hrc, uint64_t start)
 	int status = EXIT_DONE, err;
 	bool out_failed, stopped, saved = true;
 
+	/*
+	 * The engines are done, the PTR answers still out are not: the
+	 * hosts waiting for them are written as they come.  A run stopped
+	 * or failed does not wait.
+	 */
+	if (sr->rdns != NULL && hrc == 0 && stop_signal == 0 &&
+	    rdns_wait(sr->rdns, &stop_signal) != 0 && stop_signal == 0)
+		log_warn("cannot wait for PTR names: %s", strerror(errno));
 	if (sr->feed != NULL) {
 		if (namefeed_finish(sr->feed) != 0)
 			status = EXIT_FAILED;
@@ -536,6 +598,7 @@ scan(const struct runconf *rc, struct space *s, struct work *w,
 			.stylesheet = rc->no_stylesheet ? NULL :
 			    rc->stylesheet != NULL ? rc->stylesheet :
 			    output_stylesheet(),
+			.rdns = rc->names.rdns,
 		},
 	};
 	uint64_t start = reactor_clock();
@@ -546,7 +609,10 @@ scan(const struct runconf *rc, struct space *s, struct work *w,
 	progress_free(sr.relay.progress);
 	if (sr.out != NULL)
 		(void)outfiles_close(sr.out, sr.relay.col);
+	rdns_free(sr.rdns);
 	namefeed_free(sr.feed);
+	/* Before the hub: its sockets are in an engine's reactor. */
+	dns_free(sr.dns);
 	grow_free(sr.grow);
 	hub_free(sr.hub);
 	compare_free(sr.cmp);

@@ -19,9 +19,10 @@
 struct namefeed {
 	struct namefeed_sink sink;
 	struct reactor *reactor;	/* NULL: resolving all, no timer */
-	struct dns *dns;
+	struct dns *dns;		/* the scan's: PTR queries share it */
 	struct reactor_timer timer;
 	struct namefeed_stats st;
+	size_t pending;		/* names submitted, not yet answered */
 	bool input_done;	/* every name submitted */
 	bool closed;		/* done() has run */
 	int error;
@@ -72,7 +73,7 @@ on_timer(struct reactor_timer *t)
 	    offsetof(struct namefeed, timer));
 
 	flush(f);
-	if (dns_pending(f->dns) > 0)
+	if (f->pending > 0)
 		(void)reactor_timer_start(f->reactor, &f->timer,
 		    reactor_now(f->reactor) + FLUSH_NS);
 }
@@ -82,6 +83,7 @@ on_answer(void *ctx, const struct dns_answer *a)
 {
 	struct namefeed *f = ctx;
 
+	f->pending--;
 	if (a->status != DNS_RESOLVED || a->naddrs == 0) {
 		f->st.unresolved++;
 		log_warn("cannot resolve '%s': %s", a->name,
@@ -94,28 +96,22 @@ on_answer(void *ctx, const struct dns_answer *a)
 		    a->addrs, a->naddrs) != 0)
 			fail(f, errno);
 	}
-	if (f->input_done && dns_pending(f->dns) == 0)
+	if (f->input_done && f->pending == 0)
 		close_feed(f);
 }
 
 struct namefeed *
-namefeed_new(struct reactor *r, const struct dns_config *dns,
-    const struct namefeed_sink *sink, char *err, size_t errlen)
+namefeed_new(struct reactor *r, struct dns *dns,
+    const struct namefeed_sink *sink)
 {
 	struct namefeed *f = calloc(1, sizeof(*f));
 
-	if (f == NULL) {
-		snprintf(err, errlen, "out of memory");
+	if (f == NULL)
 		return NULL;
-	}
 	f->sink = *sink;
 	f->reactor = r;
+	f->dns = dns;
 	reactor_timer_init(&f->timer, on_timer);
-	f->dns = dns_new(r, dns, err, errlen);
-	if (f->dns == NULL) {
-		free(f);
-		return NULL;
-	}
 	return f;
 }
 
@@ -123,8 +119,12 @@ int
 namefeed_add(struct namefeed *f, const char *name)
 {
 	f->st.names++;
-	if (dns_submit(f->dns, name, on_answer, f) != 0)
+	/* Before: an answer may come from inside the call. */
+	f->pending++;
+	if (dns_submit(f->dns, name, on_answer, f) != 0) {
+		f->pending--;
 		return -1;
+	}
 	if (!f->closed && !reactor_timer_pending(&f->timer))
 		(void)reactor_timer_start(f->reactor, &f->timer,
 		    reactor_clock() + FLUSH_NS);
@@ -135,7 +135,7 @@ void
 namefeed_input_done(struct namefeed *f)
 {
 	f->input_done = true;
-	if (dns_pending(f->dns) == 0)
+	if (f->pending == 0)
 		close_feed(f);
 }
 
@@ -169,7 +169,6 @@ namefeed_free(struct namefeed *f)
 		return;
 	if (f->reactor != NULL && reactor_timer_pending(&f->timer))
 		reactor_timer_stop(f->reactor, &f->timer);
-	dns_free(f->dns);
 	free(f);
 }
 
@@ -184,6 +183,7 @@ namefeed_resolve_all(const struct dns_config *dns,
 	memset(&f, 0, sizeof(f));
 	f.sink = *sink;
 	f.st.names = n;
+	f.pending = n;
 	rc = dns_resolve_all(dns, names, n, on_answer, &f, err, errlen);
 	close_feed(&f);
 	st->names += f.st.names;

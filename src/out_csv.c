@@ -3,7 +3,9 @@
  * a header, then the records of NDJSON, field for field and row for row
  * (one per reported port and name), an absent value an empty field.  Rows
  * end in CRLF as the RFC says; no field ever holds a raw line break, so a
- * line-by-line reader works too.
+ * line-by-line reader works too.  With --rdns a last column, ptr, follows,
+ * in every row (empty for a host without a PTR name, and for a name that
+ * gave no address): the columns before it keep their places.
  */
 #include "trawl/output.h"
 #include "trawl/textesc.h"
@@ -13,8 +15,9 @@ static void
 csv_begin(struct wbuf *w, const struct out_run *run)
 {
 	if (run == NULL || !run->appending)
-		wbuf_puts(w, "ip,port,proto,state,host,service,rtt_ms,"
-		    "reason\r\n");
+		wbuf_puts(w, run != NULL && run->rdns ?
+		    "ip,port,proto,state,host,service,rtt_ms,reason,ptr\r\n" :
+		    "ip,port,proto,state,host,service,rtt_ms,reason\r\n");
 }
 
 static void
@@ -31,7 +34,12 @@ csv_port(struct wbuf *w, const struct out_host *h, const char *name,
 	wbuf_putc(w, ',');
 	if (p->state == STATE_OPEN || p->state == STATE_CLOSED)
 		wbuf_printf(w, "%.3f", (double)p->rtt_ns / 1e6);
-	wbuf_printf(w, ",%s\r\n", state_reason(p->err, (enum state)p->state));
+	wbuf_printf(w, ",%s", state_reason(p->err, (enum state)p->state));
+	if (h->rdns)
+		wbuf_putc(w, ',');
+	if (h->ptr != NULL)
+		textesc_csv(w, h->ptr);
+	wbuf_puts(w, "\r\n");
 }
 
 static void
@@ -48,11 +56,13 @@ csv_end(struct wbuf *w, const struct out_stats *st)
 }
 
 static void
-csv_unresolved(struct wbuf *w, const char *name, const char *why)
+csv_unresolved(struct wbuf *w, const struct out_run *run, const char *name,
+    const char *why)
 {
 	wbuf_puts(w, ",,tcp,unresolved,");
 	textesc_csv(w, name);
-	wbuf_printf(w, ",,,%s\r\n", why);
+	wbuf_printf(w, ",,,%s%s\r\n", why, run != NULL && run->rdns ? "," :
+	    "");
 }
 
 /*

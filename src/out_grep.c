@@ -12,6 +12,10 @@
  * listed: when they are all of one state, the Ports line ends with
  * "Ignored State: closed (98)", as nmap's does (nmap says nothing when
  * they are of several states).
+ *
+ * nmap puts one name in the parentheses of "Host: 192.0.2.1 (name)"; a
+ * host given by address shows its PTR name there (--rdns), as nmap's does.
+ * A host given by name keeps the names given: its lines are one per name.
  */
 #include <time.h>
 
@@ -74,7 +78,7 @@ static void
 grep_host(struct wbuf *w, const struct out_host *h)
 {
 	if (h->nnames == 0)
-		grep_lines(w, h, NULL);
+		grep_lines(w, h, h->ptr);
 	for (size_t i = 0; i < h->nnames; i++)
 		grep_lines(w, h, h->names[i]);
 }
@@ -99,8 +103,10 @@ grep_end(struct wbuf *w, const struct out_stats *st)
 }
 
 static void
-grep_unresolved(struct wbuf *w, const char *name, const char *why)
+grep_unresolved(struct wbuf *w, const struct out_run *run, const char *name,
+    const char *why)
 {
+	(void)run;
 	/* A comment: nmap's lines have no place for a host without address. */
 	wbuf_puts(w, "# ");
 	textesc_text(w, name);

@@ -2,7 +2,9 @@
  * NDJSON: one object per line and per reported port, so that jq, grep and
  * a line-by-line reader all work on a file still being written.  An address
  * reached by several names gets one line per name, so that selecting on
- * "host" never misses a port.
+ * "host" never misses a port.  A PTR name (--rdns) is the last key, "ptr",
+ * in every line of its host, and absent when there is none: the keys
+ * before it keep their places.
  */
 #include "trawl/output.h"
 #include "trawl/textesc.h"
@@ -33,8 +35,14 @@ ndjson_port(struct wbuf *w, const struct out_host *h, const char *name,
 	}
 	if (p->state == STATE_OPEN || p->state == STATE_CLOSED)
 		wbuf_printf(w, ",\"rtt_ms\":%.3f", (double)p->rtt_ns / 1e6);
-	wbuf_printf(w, ",\"reason\":\"%s\"}\n",
+	wbuf_printf(w, ",\"reason\":\"%s\"",
 	    state_reason(p->err, (enum state)p->state));
+	if (h->ptr != NULL) {
+		wbuf_puts(w, ",\"ptr\":\"");
+		textesc_json(w, h->ptr);
+		wbuf_putc(w, '"');
+	}
+	wbuf_puts(w, "}\n");
 }
 
 static void
@@ -51,8 +59,10 @@ ndjson_end(struct wbuf *w, const struct out_stats *st)
 }
 
 static void
-ndjson_unresolved(struct wbuf *w, const char *name, const char *why)
+ndjson_unresolved(struct wbuf *w, const struct out_run *run, const char *name,
+    const char *why)
 {
+	(void)run;
 	wbuf_puts(w, "{\"host\":\"");
 	textesc_json(w, name);
 	wbuf_printf(w, "\",\"proto\":\"tcp\",\"state\":\"unresolved\","

@@ -4,9 +4,15 @@
  * (conn-refused)", as nmap says it), one port a line under it.  The same
  * shape reads well for one host and for ten thousand (grep for a port, or
  * for a host line).
+ *
+ * A PTR name (--rdns) heads the block of a host given by address, as
+ * nmap's "Nmap scan report for name (address)"; under the names a host
+ * was given by, it has a line of its own ("rDNS record for ADDR: name",
+ * nmap's words), unless it is one of them.
  */
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 
 #include "trawl/output.h"
 #include "trawl/textesc.h"
@@ -42,6 +48,16 @@ text_not_shown(struct wbuf *w, const struct out_host *h)
 	wbuf_putc(w, '\n');
 }
 
+/* Is name one of those h was given by?  DNS names ignore case. */
+static bool
+named(const struct out_host *h, const char *name)
+{
+	for (size_t i = 0; i < h->nnames; i++)
+		if (strcasecmp(h->names[i], name) == 0)
+			return true;
+	return false;
+}
+
 static void
 text_host(struct wbuf *w, const struct out_host *h)
 {
@@ -50,10 +66,17 @@ text_host(struct wbuf *w, const struct out_host *h)
 			wbuf_puts(w, ", ");
 		textesc_text(w, h->names[i]);
 	}
-	if (h->nnames > 0)
+	if (h->nnames == 0 && h->ptr != NULL)
+		textesc_text(w, h->ptr);
+	if (h->nnames > 0 || h->ptr != NULL)
 		wbuf_printf(w, " (%s)\n", h->addr);
 	else
 		wbuf_printf(w, "%s\n", h->addr);
+	if (h->nnames > 0 && h->ptr != NULL && !named(h, h->ptr)) {
+		wbuf_printf(w, "  rDNS record for %s: ", h->addr);
+		textesc_text(w, h->ptr);
+		wbuf_putc(w, '\n');
+	}
 	if (h->nextra > 0)
 		text_not_shown(w, h);
 	for (size_t i = 0; i < h->nports; i++) {

@@ -22,6 +22,8 @@
  *     with no service name is "unknown", as nmap names it.
  *   - A name that gave no address is a <target status="skipped">, as nmap
  *     writes a target it cannot resolve.
+ *   - A PTR name (--rdns) is a <hostname type="PTR"> after the names the
+ *     user gave (type="user"), as nmap writes them.
  */
 #include <string.h>
 #include <sys/socket.h>
@@ -158,6 +160,12 @@ xml_host(struct wbuf *w, const struct out_host *h)
 		textesc_xml(w, h->names[i]);
 		wbuf_puts(w, "\" type=\"user\"/>\n");
 	}
+	/* After the names typed, as nmap orders them. */
+	if (h->ptr != NULL) {
+		wbuf_puts(w, "<hostname name=\"");
+		textesc_xml(w, h->ptr);
+		wbuf_puts(w, "\" type=\"PTR\"/>\n");
+	}
 	wbuf_puts(w, "</hostnames>\n<ports>");
 	xml_extra(w, h);
 	for (size_t i = 0; i < h->nports; i++) {
@@ -214,9 +222,11 @@ xml_end(struct wbuf *w, const struct out_stats *st)
 }
 
 static void
-xml_unresolved(struct wbuf *w, const char *name, const char *why)
+xml_unresolved(struct wbuf *w, const struct out_run *run, const char *name,
+    const char *why)
 {
 	/* The DTD has one reason, "invalid"; the finer one has no place. */
+	(void)run;
 	(void)why;
 	wbuf_puts(w, "<target specification=\"");
 	textesc_xml(w, name);

@@ -66,6 +66,24 @@ typedef void collect_hook_fn(void *ctx, const struct out_host *h,
     target_u128 addr);
 void collect_set_hook(struct collect *c, unsigned states, collect_hook_fn *fn,
     void *ctx);
+/*
+ * PTR names (--rdns).  ask(ctx, host, family, addr) is called once for
+ * each host, at its first open port, under whatever lock collect_deliver()
+ * is called with; 0 when the answer will come through collect_ptr(),
+ * -1 when it will not (the host then has no PTR name).  A finished host
+ * whose answer has not come waits, and the hosts finished after it wait
+ * behind it: output keeps the scan's order.  collect_drain() lets every
+ * host go, answered or not.
+ */
+typedef int collect_ask_fn(void *ctx, uint64_t host, int family,
+    target_u128 addr);
+void collect_set_ptr(struct collect *c, collect_ask_fn *ask, void *ctx);
+/*
+ * The answer for host: its PTR name (copied), or NULL for none; the hosts
+ * that waited for it are written.  Under the lock of collect_deliver().
+ * 0, or -1 when an output failed or memory ran out (collect_failed()).
+ */
+int collect_ptr(struct collect *c, uint64_t host, const char *name);
 /* A name that gave no address: to the outputs, if that state is asked. */
 void collect_unresolved(struct collect *c, const char *name, const char *why);
 /*

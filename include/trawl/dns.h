@@ -73,7 +73,7 @@ int dns_resolver_parse(const char *s, struct dns_resolver *out, char *err,
     size_t errlen);
 
 enum dns_status {
-	DNS_RESOLVED,		/* naddrs >= 1 */
+	DNS_RESOLVED,		/* naddrs >= 1; a PTR query: ptr set */
 	DNS_NXDOMAIN,		/* the name does not exist */
 	DNS_NODATA,		/* it exists, without an address of the
 				   families asked for */
@@ -93,6 +93,8 @@ struct dns_answer {
 	const struct dns_addr *addrs;	/* sorted by family (IPv4 first),
 					   then address; no repeats */
 	size_t naddrs;
+	/* A PTR query's host name, checked (dns_ptr_name_clean()). */
+	const char *ptr;
 };
 
 /* The answer and its arrays are valid during the call only. */
@@ -121,6 +123,49 @@ int dns_submit(struct dns *d, const char *name, dns_result_fn *cb,
     void *ctx);
 /* Names submitted whose callback has not run yet. */
 size_t dns_pending(const struct dns *d);
+
+/*
+ * Reverse look-ups (--rdns): the PTR name of an address, through the same
+ * queue, concurrency and servers as names.  Only DNS is asked, never
+ * /etc/hosts: it names the machine trawl runs on, not the hosts scanned.
+ * cb gets DNS_RESOLVED with ptr, DNS_NXDOMAIN, DNS_NODATA (no PTR record,
+ * or none that is a host name) or DNS_FAILED (no answer, SERVFAIL, a
+ * message c-ares cannot parse); a.name is the name asked for
+ * ("4.3.2.1.in-addr.arpa").  Returns 0, or -1 with errno ENOMEM.
+ */
+int dns_submit_ptr(struct dns *d, int family, target_u128 addr,
+    dns_result_fn *cb, void *ctx);
+
+/*
+ * The name a PTR query asks for: "1.0.0.127.in-addr.arpa" for 127.0.0.1,
+ * 32 nibbles then "ip6.arpa" for IPv6 (RFC 3596).  Pure.
+ */
+#define DNS_PTR_QNAME_SIZE 74
+void dns_ptr_qname(int family, target_u128 addr,
+    char buf[DNS_PTR_QNAME_SIZE]);
+
+/*
+ * A PTR answer is text from whoever runs the address's reverse zone, and
+ * goes into every output next to the address: it is taken only when it is
+ * a host name, by target_name_valid()'s rule (labels of letters, digits,
+ * '-' and '_', the last one not all digits, so that no address poses as a
+ * name), one trailing dot dropped, its case kept.  Anything else -- a
+ * blank, '<', a quote, a control byte, an escape c-ares wrote, "1.2.3.4"
+ * -- refuses the whole name rather than escaping it: it names nothing one
+ * could connect to.  true with the name in out (DNS_NAME_BUFSIZE bytes
+ * always do).  Pure.
+ */
+#define DNS_NAME_BUFSIZE 254
+bool dns_ptr_name_clean(const char *in, char *out, size_t outlen);
+
+/*
+ * The host name a PTR answer (the message as received) gives addr: the
+ * first of its PTR records that dns_ptr_name_clean() takes.  DNS_RESOLVED
+ * with it in out; DNS_NODATA when none does; DNS_FAILED when c-ares cannot
+ * parse the message.  Pure but for c-ares's own allocations.
+ */
+enum dns_status dns_ptr_parse(const unsigned char *abuf, size_t alen,
+    int family, target_u128 addr, char *out, size_t outlen);
 
 const char *dns_status_str(enum dns_status s);
 /*

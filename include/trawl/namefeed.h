@@ -48,9 +48,13 @@ struct namefeed_stats {
 	size_t unresolved;
 };
 
-/* Resolve in reactor r, answers to sink.  NULL with a message in err. */
-struct namefeed *namefeed_new(struct reactor *r, const struct dns_config *dns,
-    const struct namefeed_sink *sink, char *err, size_t errlen);
+/*
+ * Resolve with dns, working in reactor r, answers to sink.  dns is the
+ * scan's resolver, shared (PTR queries, rdns.h): the feed neither frees it
+ * nor waits for what others asked.  NULL with errno ENOMEM.
+ */
+struct namefeed *namefeed_new(struct reactor *r, struct dns *dns,
+    const struct namefeed_sink *sink);
 /* Submit a name, before or while the reactor runs.  0, or -1 with errno. */
 int namefeed_add(struct namefeed *f, const char *name);
 /* No more names will be submitted: done comes after the last answer. */

@@ -34,6 +34,8 @@ struct out_run {
 	bool appending;
 	/* XML: the stylesheet's address (nmap.xsl), or NULL for none. */
 	const char *stylesheet;
+	/* PTR names are asked for (--rdns): CSV has a column for them. */
+	bool rdns;
 };
 
 struct out_port {
@@ -80,6 +82,13 @@ struct out_host {
 	/* The states not listed, most ports first; then by state. */
 	const struct out_extra *extra;
 	size_t nextra;
+	/*
+	 * Its PTR name (--rdns), a host name (dns.h: dns_ptr_name_clean()),
+	 * or NULL; rdns: PTR names were asked for, so that CSV writes the
+	 * column even when this host has none.
+	 */
+	const char *ptr;
+	bool rdns;
 };
 
 struct out_stats {
@@ -136,9 +145,11 @@ struct out_format {
 	void (*end)(struct wbuf *w, const struct out_stats *st);
 	/*
 	 * A name that gave no address, and why ("nxdomain", "no-address",
-	 * "dns-error").  NULL: the format has no way to say it.
+	 * "dns-error"); run as begin got it (CSV: the ptr column), may be
+	 * NULL.  NULL: the format has no way to say it.
 	 */
-	void (*unresolved)(struct wbuf *w, const char *name, const char *why);
+	void (*unresolved)(struct wbuf *w, const struct out_run *run,
+	    const char *name, const char *why);
 	/*
 	 * A change since the last run, after every host and before end;
 	 * first: the run's first.  NULL: the format has no place for changes

@@ -41,6 +41,7 @@ struct runconf_names {
 	const char *wordlist;		/* NULL: none */
 	const char *ct_url;		/* NULL: crt.sh */
 	bool list_names;		/* print them, scan nothing */
+	bool rdns;			/* PTR names of hosts with open ports */
 	struct dns_config dns;
 };
 

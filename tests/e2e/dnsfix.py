@@ -150,10 +150,11 @@ def dnsmasq_path():
 
 class Dnsmasq:
     """dnsmasq serving zone on addr:port; stop() ends it.  It answers
-    NXDOMAIN for a name of domains that zone lacks."""
+    NXDOMAIN for a name of domains that zone lacks; extra are more
+    options of dnsmasq's."""
 
     def __init__(self, zone, addr=SERVER, port=53, tmpdir=None,
-                 domains=(DOMAIN, WILD)):
+                 domains=(DOMAIN, WILD), extra=()):
         self.addr, self.port = addr, port
         self.tmp = tmpdir or tempfile.mkdtemp(prefix='trawl-dnsfix-')
         tag = '%s-%d' % (addr.replace(':', '_'), port)
@@ -173,6 +174,8 @@ class Dnsmasq:
         argv += ['--local=/%s/' % d for d in domains]
         argv += ['--address=/%s/%s' % (WILD, WILD_ADDR),
                 '--log-facility=' + self.logfile]
+        # More of dnsmasq's options: PTR records, --log-queries...
+        argv += list(extra)
         if os.geteuid() == 0:
             argv.append('--user=root')
         self.proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL,
@@ -217,7 +220,7 @@ class Dnsmasq:
 
 # --- a DNS client of our own, the fixture's witness ------------------------------
 
-QTYPES = {'A': 1, 'AAAA': 28}
+QTYPES = {'A': 1, 'AAAA': 28, 'PTR': 12}
 NOERROR, SERVFAIL, NXDOMAIN, REFUSED = 0, 2, 3, 5
 
 

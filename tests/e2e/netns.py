@@ -654,15 +654,19 @@ _KEYS = frozenset(KEY_ORDER)
 CHANGE_KEY_ORDER = ('change', 'ip', 'port', 'proto', 'names')
 _CHANGE_KEYS = frozenset(CHANGE_KEY_ORDER)
 CHANGES = ('host-up', 'host-down', 'port-opened', 'port-closed')
+# With --rdns, a host's PTR name is one key more, the last (CSV's column).
+RDNS_KEY_ORDER = KEY_ORDER + ('ptr',)
+_RDNS_KEYS = frozenset(RDNS_KEY_ORDER)
 
 
-def parse_ndjson(ck, run_, where=None, changes=None):
+def parse_ndjson(ck, run_, where=None, changes=None, rdns=False):
     """Records of an NDJSON output, each checked against the contract's
     key order and types.  Returns a list of dicts.
 
     With changes (a list), the "change" records of --baseline are checked
     too and appended to it, in order, and must come after every port
-    record; without it, a change record is a record without its keys."""
+    record; without it, a change record is a record without its keys.
+    With rdns (--rdns), a record may end with "ptr", a string."""
     text = run_.out if where is None else where
     what = run_.cmd
     recs = []
@@ -683,7 +687,7 @@ def parse_ndjson(ck, run_, where=None, changes=None):
         if changes is not None and keys[:1] == ['change']:
             if _check_change(ck, rec, keys, line):
                 changes.append(rec)
-        elif _check_record(ck, rec, keys, line):
+        elif _check_record(ck, rec, keys, line, rdns):
             ck.check(not changes, 'a port record after the changes (%s): '
                      '%r' % (what, line))
             recs.append(rec)
@@ -715,13 +719,16 @@ def _check_ip(ck, ip, line):
         ck.check(False, 'ip is not an address: %r' % (line,))
 
 
-def _check_record(ck, rec, keys, line):
+def _check_record(ck, rec, keys, line, rdns=False):
     """A port record against the contract; False when its keys are wrong
     (it is left out then).  Messages are made only for what fails: an
     output may have hundreds of thousands of records."""
-    if not _check_keys(ck, rec, keys, KEY_ORDER, _KEYS,
+    if not _check_keys(ck, rec, keys, RDNS_KEY_ORDER if rdns else KEY_ORDER,
+                       _RDNS_KEYS if rdns else _KEYS,
                        ('ip', 'port', 'proto', 'state', 'reason'), line):
         return False
+    if 'ptr' in rec and not (isinstance(rec['ptr'], str) and rec['ptr']):
+        ck.check(False, '"ptr" not a name: %r' % (line,))
     if not (isinstance(rec['ip'], str) and isinstance(rec['port'], int)
             and not isinstance(rec['port'], bool)
             and isinstance(rec['reason'], str) and rec['reason']):

@@ -1111,6 +1111,34 @@ def check_xml(path, space, ports):
     return check
 
 
+def check_ptr(path):
+    """path is an nmap XML document whose hosts with an open port have
+    the PTR name dnsmasq gives their address (one of the names of the
+    hosts file, EX_ZONE), and only those."""
+    def check(ctx, cmd, res):
+        try:
+            root = ET.fromstring(ctx.read(path))
+        except (ET.ParseError, OSError) as e:
+            ck.check(False, '%s: %s is not XML: %s' % (cmd.text, path, e))
+            return
+        named = collections.defaultdict(set)
+        for n, addrs in EX_ZONE.items():
+            for a in addrs:
+                named[netns.canon(a)].add(n)
+        for h in root.iter('host'):
+            ip = netns.canon([a.get('addr') for a in h.iter('address')][0])
+            ptr = [x.get('name') for x in h.iter('hostname')
+                   if x.get('type') == 'PTR']
+            opened = any(p.find('state').get('state') == 'open'
+                         for p in h.iter('port'))
+            ok = (len(ptr) == 1 and ptr[0] in named[ip]) if opened and \
+                named.get(ip) else not ptr
+            ck.check(ok, '%s: %s has PTR names %r, want one of %r'
+                     % (cmd.text, ip, ptr, sorted(named.get(ip, ()))
+                        if opened else []))
+    return check
+
+
 def check_ndiff(ctx, cmd, res):
     ck.check(re.search(r'^\+443/tcp +open', res.out, re.M) and
              CHANGE[0] in res.out,
@@ -1466,7 +1494,8 @@ EXAMPLES = {
     '[--ct-url URL] '
     '[--dns-concurrency N] [--dry-run] [--exclude-file FILE] '
     '[--host-concurrency N] [--list-names] [--order ORDER] [--progress | '
-    '--no-progress] [--rate N] [--resolver ADDR[:PORT]] [--resume FILE] '
+    '--no-progress] [--rate N] [--rdns] [--resolver ADDR[:PORT]] '
+    '[--resume FILE] '
     '[--retries N] [--seed N] [--shard I/N | --shards N] [--states LIST] '
     '[--stats-every SECONDS] [--stylesheet URL | --no-stylesheet] '
     '[--subdomains DOMAIN [--wordlist FILE]] [--top-ports N] '
@@ -1626,6 +1655,11 @@ EXAMPLES = {
     'trawl -o xml:tuesday.xml 192.0.2.0/24': Ex(
         'run', '192.0.2.9 opens port 443 first', before=open_change,
         check=check_xml('tuesday.xml', Space(['192.0.2.0/24']), TOP100)),
+    'trawl --rdns -p 22,80,443 -o xml:names.xml 192.0.2.0/24': Ex(
+        'run', note='the dnsmasq of /etc/resolv.conf has PTR records for '
+        'the addresses of example.com',
+        check=all_of(check_xml('names.xml', Space(['192.0.2.0/24']),
+                               [22, 80, 443]), check_ptr('names.xml'))),
     'ndiff monday.xml tuesday.xml': Ex(
         'shell', 'exit 1: the scans differ', rc=1, check=check_ndiff,
         needs=('ndiff',)),

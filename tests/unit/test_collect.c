@@ -9,8 +9,9 @@
  * their group, not before; ports ascending within a host; names and
  * service names attached; collect_end() emitting what is still held and
  * ending every format; the hook seeing the states held for it alone, before
- * the outputs; names reported unresolved; and a failed output reported by
- * collect_deliver() and collect_failed().
+ * the outputs; names reported unresolved; a failed output reported by
+ * collect_deliver() and collect_failed(); and hosts waiting for their PTR
+ * names (--rdns) in scan order.
  */
 #include <arpa/inet.h>
 #include <check.h>
@@ -154,6 +155,8 @@ log_host(const struct out_host *h)
 		rec_log("%s%s", i == 0 ? " (" : ", ", h->names[i]);
 	if (h->nnames > 0)
 		rec_log(")");
+	if (h->rdns)
+		rec_log(" {%s}", h->ptr != NULL ? h->ptr : "-");
 	rec_log(":");
 }
 
@@ -184,8 +187,10 @@ rec_end(struct wbuf *w, const struct out_stats *st)
 }
 
 static void
-rec_unresolved(struct wbuf *w, const char *name, const char *why)
+rec_unresolved(struct wbuf *w, const struct out_run *run, const char *name,
+    const char *why)
 {
+	(void)run;
 	rec_log("%zu unresolved %s %s\n", out_index(w), name, why);
 }
 
@@ -281,6 +286,142 @@ end(struct collect *c, int interrupted)
 }
 
 /* --- tests ---------------------------------------------------------------- */
+
+/* --- PTR names (--rdns) ------------------------------------------------- */
+
+static char asks[256];
+static size_t nasks;
+
+/* Asks are logged apart; host 4's cannot be asked (-1). */
+static int
+ask_ptr(void *ctx, uint64_t host, int family, target_u128 addr)
+{
+	char text[64];
+
+	ck_assert_ptr_eq(ctx, &nasks);
+	ck_assert_ptr_nonnull(target_ntop(family, addr, text, sizeof(text)));
+	nasks += (size_t)snprintf(asks + nasks, sizeof(asks) - nasks,
+	    "%llu=%s ", (unsigned long long)host, text);
+	ck_assert_uint_lt(nasks, sizeof(asks));
+	return host == 4 ? -1 : 0;
+}
+
+/*
+ * A host asks at its first open port, once; a finished host waits for its
+ * answer, and those after it wait behind it; the end lets every one go.
+ */
+START_TEST(ptr_waits)
+{
+	struct collect *c = new_collect(STATE_ALL, 1);
+	const struct scan_event e[] = {
+		ev(5, 0, 22, STATE_CLOSED),
+		ev(3, 1, 22, STATE_OPEN),
+		ev(1, 1, 443, STATE_OPEN),
+		ev(1, 1, 80, STATE_OPEN),
+		ev(0, 2, 80, STATE_OPEN),
+		ev(4, 3, 22, STATE_OPEN),
+		ev(H_V6A, 4, 443, STATE_OPEN),
+		ev(2, 4, 22, STATE_FILTERED),
+	};
+
+	nasks = 0;
+	asks[0] = '\0';
+	collect_set_ptr(c, ask_ptr, &nasks);
+	deliver(c, e, NEV(e), 0);
+	ck_assert_str_eq(asks, "3=192.0.2.4 1=192.0.2.2 0=192.0.2.1 "
+	    "4=192.0.2.5 6=2001:db8::1 ");
+	LOG_IS("");
+	deliver(c, NULL, 0, 1);
+	LOG_IS("0 begin -\n"
+	    "0 192.0.2.6 {-}: 22/closed\n");
+	/* Groups 1 and 2 are done, but 192.0.2.2 waits, and 192.0.2.4
+	 * after it, answered or not. */
+	deliver(c, NULL, 0, 3);
+	LOG_IS("");
+	/* A checkpoint counts group 0 alone as written. */
+	ck_assert_uint_eq(collect_written_below(c), 1);
+	ck_assert_int_eq(collect_ptr(c, 3, "three.example"), 0);
+	LOG_IS("");
+	ck_assert_uint_eq(collect_written_below(c), 1);
+	ck_assert_int_eq(collect_ptr(c, 1, "one.example"), 0);
+	ck_assert_uint_eq(collect_written_below(c), 2);
+	LOG_IS("0 192.0.2.2 (b.example, a.example) {one.example}: "
+	    "80/open 443/open\n"
+	    "0 192.0.2.4 {three.example}: 22/open\n");
+	/* Answered once: a second answer, or one for nobody, is ignored. */
+	ck_assert_int_eq(collect_ptr(c, 1, "again.example"), 0);
+	ck_assert_int_eq(collect_ptr(c, 99, "nobody.example"), 0);
+	LOG_IS("");
+	/* No name: written without one. */
+	ck_assert_int_eq(collect_ptr(c, 0, NULL), 0);
+	LOG_IS("0 192.0.2.1 {-}: 80/open\n");
+	ck_assert_uint_eq(collect_written_below(c), 3);
+	/* Its ask failed: nothing to wait for. */
+	deliver(c, NULL, 0, 4);
+	LOG_IS("0 192.0.2.5 {-}: 22/open\n");
+	/* The end does not wait for 2001:db8::1's answer. */
+	end(c, 0);
+	LOG_IS("0 192.0.2.3 {-}: 22/filtered\n"
+	    "0 2001:db8::1 (v6.example) {-}: 443/open\n"
+	    "0 end hosts=8 up=6 probes=32 interrupted=0\n");
+	ck_assert_int_eq(collect_ptr(c, H_V6A, "late.example"), 0);
+	LOG_IS("");
+	ck_assert_str_eq(asks, "3=192.0.2.4 1=192.0.2.2 0=192.0.2.1 "
+	    "4=192.0.2.5 6=2001:db8::1 ");
+	collect_free(c);
+}
+END_TEST
+
+/*
+ * A group is written whole: a host of it whose name came is held while
+ * another host of the same group still waits, so that a checkpoint never
+ * finds part of a group in the files.
+ */
+START_TEST(ptr_group_whole)
+{
+	struct collect *c = new_collect(STATE_ALL, 1);
+	const struct scan_event e[] = {
+		ev(1, 1, 22, STATE_OPEN),
+		ev(3, 1, 22, STATE_OPEN),
+	};
+
+	nasks = 0;
+	asks[0] = '\0';
+	collect_set_ptr(c, ask_ptr, &nasks);
+	deliver(c, e, NEV(e), 2);
+	LOG_IS("");
+	ck_assert_uint_eq(collect_written_below(c), 1);
+	ck_assert_int_eq(collect_ptr(c, 1, "one.example"), 0);
+	LOG_IS("");
+	ck_assert_uint_eq(collect_written_below(c), 1);
+	ck_assert_int_eq(collect_ptr(c, 3, "three.example"), 0);
+	LOG_IS("0 begin -\n"
+	    "0 192.0.2.2 (b.example, a.example) {one.example}: 22/open\n"
+	    "0 192.0.2.4 {three.example}: 22/open\n");
+	ck_assert_uint_eq(collect_written_below(c), 2);
+	collect_free(c);
+}
+END_TEST
+
+/* Freed with hosts waiting and names given: nothing leaks. */
+START_TEST(ptr_free_waiting)
+{
+	struct collect *c = new_collect(STATE_ALL, 1);
+	const struct scan_event e[] = {
+		ev(0, 0, 22, STATE_OPEN),
+		ev(1, 1, 22, STATE_OPEN),
+		ev(2, 2, 22, STATE_OPEN),
+	};
+
+	nasks = 0;
+	collect_set_ptr(c, ask_ptr, &nasks);
+	deliver(c, e, NEV(e), 0);
+	ck_assert_int_eq(collect_ptr(c, 1, "one.example"), 0);
+	deliver(c, NULL, 0, 3);
+	LOG_IS("");
+	collect_free(c);
+}
+END_TEST
 
 START_TEST(counts_and_reported_states)
 {
@@ -864,6 +1005,9 @@ collect_suite(void)
 	tcase_add_test(tc, outputs_limited);
 	tcase_add_test(tc, failed_pipe);
 	tcase_add_test(tc, failed_full);
+	tcase_add_test(tc, ptr_waits);
+	tcase_add_test(tc, ptr_group_whole);
+	tcase_add_test(tc, ptr_free_waiting);
 	/* Check's default of 4 s is short for valgrind on a busy machine. */
 	tcase_set_timeout(tc, 60);
 	suite_add_tcase(s, tc);

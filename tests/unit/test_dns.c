@@ -14,7 +14,21 @@
  *                      (10.9.9.9 and 10.1.1.2)
  *   anything else      NXDOMAIN
  *
- * The wordlist discovery runs here too, since it needs the same server.
+ * and for PTR queries (--rdns), under 2.0.192.in-addr.arpa:
+ *
+ *   192.0.2.1          host-one.ptr.test
+ *   192.0.2.3          "x<y>.ptr.test": no host name
+ *   192.0.2.4          "1.2.3.4": an address posing as a name
+ *   192.0.2.5          SERVFAIL
+ *   192.0.2.6          never answered
+ *   192.0.2.7          the name exists, without a PTR record
+ *   192.0.2.8          a label with a dot and a control byte in it
+ *   192.0.2.9          two PTR records, Two.PTR.test and three.ptr.test
+ *   2001:db8::1        six.ptr.test
+ *   anything else      NXDOMAIN
+ *
+ * The wordlist discovery and the PTR names of a scan (rdns.c) run here
+ * too, since they need the same server.
  */
 #include <arpa/inet.h>
 #include <check.h>
@@ -33,11 +47,13 @@
 #include "trawl/discover.h"
 #include "trawl/dns.h"
 #include "trawl/names.h"
+#include "trawl/rdns.h"
 #include "trawl/reactor.h"
 
 /* --- the server ----------------------------------------------------------- */
 
 #define T_A 1
+#define T_PTR 12
 #define T_AAAA 28
 #define MAX_HELD 512
 
@@ -58,13 +74,15 @@ struct fakedns {
 
 struct rr {
 	int type;
-	unsigned char data[16];
+	unsigned char data[128];
+	size_t len;
 };
 
 static size_t
 add_a(struct rr *rr, size_t n, const char *text)
 {
 	rr[n].type = T_A;
+	rr[n].len = 4;
 	inet_pton(AF_INET, text, rr[n].data);
 	return n + 1;
 }
@@ -73,8 +91,77 @@ static size_t
 add_aaaa(struct rr *rr, size_t n, const char *text)
 {
 	rr[n].type = T_AAAA;
+	rr[n].len = 16;
 	inet_pton(AF_INET6, text, rr[n].data);
 	return n + 1;
+}
+
+/*
+ * A DNS name in wire form: labels separated by '/' (not '.', so that a
+ * label may hold any byte but '/' and NUL), each a length then its bytes.
+ */
+static size_t
+wire_name(const char *labels, unsigned char *out)
+{
+	size_t o = 0;
+
+	while (*labels != '\0') {
+		size_t l = strcspn(labels, "/");
+
+		out[o++] = (unsigned char)l;
+		memcpy(out + o, labels, l);
+		o += l;
+		labels += l;
+		if (*labels == '/')
+			labels++;
+	}
+	out[o++] = 0;
+	return o;
+}
+
+static size_t
+add_ptr(struct rr *rr, size_t n, const char *labels)
+{
+	rr[n].type = T_PTR;
+	rr[n].len = wire_name(labels, rr[n].data);
+	return n + 1;
+}
+
+/* PTR records under 2.0.192.in-addr.arpa, as the top of the file says. */
+static int
+zone_ptr(const char *name, struct rr *rr, int *rcode)
+{
+	static const char six[] = "1.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0."
+	    "0.0.0.0.8.b.d.0.1.0.0.2.ip6.arpa";
+	unsigned n;
+	char tail[64];
+
+	if (strcmp(name, six) == 0)
+		return (int)add_ptr(rr, 0, "six/ptr/test");
+	if (sscanf(name, "%u.%63s", &n, tail) != 2 ||
+	    strcmp(tail, "2.0.192.in-addr.arpa") != 0)
+		return -1;
+	switch (n) {
+	case 1:
+		return (int)add_ptr(rr, 0, "host-one/ptr/test");
+	case 3:
+		return (int)add_ptr(rr, 0, "x<y>/ptr/test");
+	case 4:
+		return (int)add_ptr(rr, 0, "1/2/3/4");
+	case 5:
+		*rcode = 2;
+		return -1;
+	case 6:
+		return -2;
+	case 7:
+		return 0;
+	case 8:
+		return (int)add_ptr(rr, 0, "a.b\001c/ptr/test");
+	case 9:
+		add_ptr(rr, 0, "Two/PTR/test");
+		return (int)add_ptr(rr, 1, "three/ptr/test");
+	}
+	return -1;
 }
 
 /* The zone: records of name, or -1 (rcode in *rcode), or -2 to drop. */
@@ -86,6 +173,14 @@ zone(const char *name, struct rr *rr, int *rcode)
 	size_t k = 0, len;
 
 	*rcode = 0;
+	len = strlen(name);
+	if (len > 5 && strcmp(name + len - 5, ".arpa") == 0) {
+		int got = zone_ptr(name, rr, rcode);
+
+		if (got == -1 && *rcode == 0)
+			*rcode = 3;
+		return got;
+	}
 	if (sscanf(name, "h%u.%63s", &n, tail) == 2 &&
 	    strcmp(tail, "bulk.test") == 0) {
 		snprintf(buf, sizeof(buf), "10.0.%u.%u", n / 256, n % 256);
@@ -108,7 +203,6 @@ zone(const char *name, struct rr *rr, int *rcode)
 		*rcode = 2;
 		return -1;
 	}
-	len = strlen(name);
 	if (strcmp(name, "drop.test") == 0 || (len > 10 &&
 	    strcmp(name + len - 10, ".drop.test") == 0))
 		return -2;
@@ -166,7 +260,7 @@ answer(const unsigned char *q, size_t qlen, unsigned char *out)
 	memset(out + 6, 0, 6);
 	o = i;
 	for (int k = 0; k < n; k++) {
-		size_t dl = rr[k].type == T_A ? 4 : 16;
+		size_t dl = rr[k].len;
 
 		if (rr[k].type != qtype)
 			continue;
@@ -898,6 +992,496 @@ START_TEST(discover_errors)
 }
 END_TEST
 
+/* --- PTR names (--rdns) --------------------------------------------------- */
+
+static target_u128
+addr_of(const char *text, int *family)
+{
+	unsigned char b[16];
+
+	*family = strchr(text, ':') != NULL ? AF_INET6 : AF_INET;
+	ck_assert_int_eq(inet_pton(*family, text, b), 1);
+	return target_from_bytes(*family, b);
+}
+
+static const struct {
+	const char *addr, *qname;
+} qnames[] = {
+	{ "127.0.0.1", "1.0.0.127.in-addr.arpa" },
+	{ "0.0.0.0", "0.0.0.0.in-addr.arpa" },
+	{ "255.254.253.252", "252.253.254.255.in-addr.arpa" },
+	{ "192.0.2.10", "10.2.0.192.in-addr.arpa" },
+	{ "2001:db8::1", "1.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.8.b.d."
+	    "0.1.0.0.2.ip6.arpa" },
+	{ "::", "0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0."
+	    "0.ip6.arpa" },
+	{ "ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff", "f.f.f.f.f.f.f.f.f.f.f.f."
+	    "f.f.f.f.f.f.f.f.f.f.f.f.f.f.f.f.f.f.f.f.ip6.arpa" },
+	{ "fd74:7261:776c::3:1", "1.0.0.0.3.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.c.6."
+	    "7.7.1.6.2.7.4.7.d.f.ip6.arpa" },
+};
+
+START_TEST(ptr_qname)
+{
+	char buf[DNS_PTR_QNAME_SIZE + 8];
+	int family;
+	target_u128 a = addr_of(qnames[_i].addr, &family);
+
+	memset(buf, 'X', sizeof(buf));
+	dns_ptr_qname(family, a, buf);
+	ck_assert_str_eq(buf, qnames[_i].qname);
+	/* Within its size, which holds the longest (IPv6) whole. */
+	ck_assert_uint_lt(strlen(buf), DNS_PTR_QNAME_SIZE);
+	ck_assert_int_eq(buf[DNS_PTR_QNAME_SIZE], 'X');
+}
+END_TEST
+
+#define L63 "abcdefghijklmnopqrstuvwxyzabcdefghijklmnopqrstuvwxyzabcdefghijk"
+
+static const struct {
+	const char *in, *out;		/* out NULL: refused */
+} ptr_names[] = {
+	{ "host.example.com", "host.example.com" },
+	{ "host.example.com.", "host.example.com" },
+	{ "Mixed-Case.Example", "Mixed-Case.Example" },
+	{ "_srv.x9.example", "_srv.x9.example" },
+	{ "localhost", "localhost" },
+	{ "a.", "a" },
+	{ L63 ".example", L63 ".example" },
+	{ "", NULL },
+	{ ".", NULL },
+	{ "..", NULL },
+	{ "a..", NULL },
+	{ "a..b", NULL },
+	{ ".a", NULL },
+	{ "-a.example", NULL },
+	{ "a-.example", NULL },
+	{ "a b.example", NULL },
+	{ "x<y>.example", NULL },
+	{ "a\"b.example", NULL },
+	{ "a'b.example", NULL },
+	{ "a&b.example", NULL },
+	{ "a,b.example", NULL },
+	{ "1.2.3.4", NULL },
+	{ "1.2.3.4.", NULL },
+	{ "10.1", NULL },
+	{ "0x7f000001", NULL },
+	{ "a.123", NULL },
+	{ "a\001b.example", NULL },
+	{ "a\nb.example", NULL },
+	{ "a\033[31mb.example", NULL },
+	{ "caf\xc3\xa9.example", NULL },
+	{ "\xff.example", NULL },
+	{ "a\\.b.example", NULL },		/* c-ares's escape of a dot */
+	{ "a\\032b.example", NULL },		/* and of a blank */
+	{ "evil/na*me.example", NULL },
+	{ "*.example", NULL },
+	{ L63 "x.example", NULL },		/* a label of 64 */
+};
+
+START_TEST(ptr_name)
+{
+	char out[DNS_NAME_BUFSIZE];
+	bool ok = dns_ptr_name_clean(ptr_names[_i].in, out, sizeof(out));
+
+	if (ptr_names[_i].out == NULL) {
+		ck_assert_msg(!ok, "'%s' taken as '%s'", ptr_names[_i].in,
+		    out);
+	} else {
+		ck_assert_msg(ok, "'%s' refused", ptr_names[_i].in);
+		ck_assert_str_eq(out, ptr_names[_i].out);
+	}
+}
+END_TEST
+
+/* The longest name, 253 bytes, fits; one more does not; nor a small out. */
+START_TEST(ptr_name_lengths)
+{
+	char name[300], out[DNS_NAME_BUFSIZE];
+
+	/* 4 labels of 63 and their dots: 255; cut to 253 ending a label. */
+	snprintf(name, sizeof(name), "%s.%s.%s.%s", L63, L63, L63, L63);
+	name[253] = '\0';
+	ck_assert(dns_ptr_name_clean(name, out, sizeof(out)));
+	ck_assert_str_eq(out, name);
+	name[253] = 'x';
+	name[254] = '\0';
+	ck_assert(!dns_ptr_name_clean(name, out, sizeof(out)));
+	ck_assert(dns_ptr_name_clean("host.example", out, 13));
+	ck_assert(!dns_ptr_name_clean("host.example", out, 12));
+}
+END_TEST
+
+/*
+ * A PTR answer for qname (dotted), rcode, with the given records ('/'
+ * between labels, as wire_name() takes them); owner NULL: each record's
+ * owner is the question's name.  Its length.
+ */
+static size_t
+ptr_msg(unsigned char *out, const char *qname, int rcode,
+    const char *const *recs, size_t nrecs, const char *owner)
+{
+	char labels[256];
+	size_t o = 12;
+
+	memset(out, 0, 12);
+	out[0] = 0x12;
+	out[1] = 0x34;
+	out[2] = 0x81;				/* QR, RD */
+	out[3] = (unsigned char)(0x80 | rcode);	/* RA */
+	out[5] = 1;
+	out[7] = (unsigned char)nrecs;
+	snprintf(labels, sizeof(labels), "%s", qname);
+	for (char *p = labels; *p != '\0'; p++)
+		if (*p == '.')
+			*p = '/';
+	o += wire_name(labels, out + o);
+	memcpy(out + o, "\0\x0c\0\x01", 4);
+	o += 4;
+	for (size_t i = 0; i < nrecs; i++) {
+		size_t rdlen;
+
+		if (owner != NULL) {
+			o += wire_name(owner, out + o);
+		} else {
+			out[o++] = 0xc0;
+			out[o++] = 0x0c;
+		}
+		memcpy(out + o, "\0\x0c\0\x01\0\0\x0e\x10", 8);
+		o += 8;
+		rdlen = wire_name(recs[i], out + o + 2);
+		out[o] = (unsigned char)(rdlen >> 8);
+		out[o + 1] = (unsigned char)rdlen;
+		o += 2 + rdlen;
+	}
+	return o;
+}
+
+START_TEST(ptr_parse)
+{
+	static const char q[] = "1.2.0.192.in-addr.arpa";
+	static const char *const good[] = { "host-one/ptr/test" };
+	static const char *const hostile[] = { "x<y>/ptr/test" };
+	static const char *const both[] = { "x<y>/ptr/test",
+	    "host-one/ptr/test" };
+	static const char *const addr[] = { "1/2/3/4" };
+	unsigned char m[1024], junk[512];
+	char out[DNS_NAME_BUFSIZE];
+	int family;
+	target_u128 a = addr_of("192.0.2.1", &family);
+	size_t len;
+	uint32_t x = 12345;
+	enum dns_status st;
+
+	len = ptr_msg(m, q, 0, good, 1, NULL);
+	ck_assert_int_eq(dns_ptr_parse(m, len, family, a, out, sizeof(out)),
+	    DNS_RESOLVED);
+	ck_assert_str_eq(out, "host-one.ptr.test");
+	/* Cut anywhere: never a name, never a read past the end. */
+	for (size_t cut = 0; cut < len; cut++) {
+		unsigned char *part = malloc(cut > 0 ? cut : 1);
+
+		ck_assert_ptr_nonnull(part);
+		memcpy(part, m, cut);
+		ck_assert_int_ne(dns_ptr_parse(part, cut, family, a, out,
+		    sizeof(out)), DNS_RESOLVED);
+		free(part);
+	}
+	/* No record: no data. */
+	len = ptr_msg(m, q, 0, NULL, 0, NULL);
+	ck_assert_int_eq(dns_ptr_parse(m, len, family, a, out, sizeof(out)),
+	    DNS_NODATA);
+	/* Owned by another name: c-ares 1.18 skips it, later ones take it. */
+	len = ptr_msg(m, q, 0, good, 1, "2/2/0/192/in-addr/arpa");
+	st = dns_ptr_parse(m, len, family, a, out, sizeof(out));
+	if (st == DNS_RESOLVED)
+		ck_assert_str_eq(out, "host-one.ptr.test");
+	/* Hostile names: refused whatever c-ares makes of them. */
+	len = ptr_msg(m, q, 0, hostile, 1, NULL);
+	ck_assert_int_ne(dns_ptr_parse(m, len, family, a, out, sizeof(out)),
+	    DNS_RESOLVED);
+	len = ptr_msg(m, q, 0, addr, 1, NULL);
+	ck_assert_int_eq(dns_ptr_parse(m, len, family, a, out, sizeof(out)),
+	    DNS_NODATA);
+	/* c-ares 1.18 refuses the whole answer; older ones the record. */
+	len = ptr_msg(m, q, 0, both, 2, NULL);
+	st = dns_ptr_parse(m, len, family, a, out, sizeof(out));
+	if (st == DNS_RESOLVED)
+		ck_assert_str_eq(out, "host-one.ptr.test");
+	/* Noise: whatever comes back is a host name. */
+	for (int round = 0; round < 2000; round++) {
+		size_t n = 12 + (size_t)round % 200;
+
+		memcpy(junk, m, len < n ? len : n);
+		for (size_t i = (size_t)round % 40; i < n; i++) {
+			x = x * 1103515245 + 12345;
+			junk[i] = (unsigned char)(x >> 16);
+		}
+		if (dns_ptr_parse(junk, n, family, a, out, sizeof(out)) ==
+		    DNS_RESOLVED) {
+			char again[DNS_NAME_BUFSIZE];
+
+			ck_assert(dns_ptr_name_clean(out, again,
+			    sizeof(again)));
+		}
+	}
+}
+END_TEST
+
+/* Answers to dns_submit_ptr(), by the address asked for. */
+struct ptr_result {
+	const char *addr;
+	char qname[DNS_PTR_QNAME_SIZE];
+	char ptr[DNS_NAME_BUFSIZE];
+	enum dns_status status;
+	int calls;
+};
+
+static void
+on_ptr_answer(void *ctx, const struct dns_answer *a)
+{
+	struct ptr_result *r = ctx;
+
+	r->calls++;
+	r->status = a->status;
+	snprintf(r->qname, sizeof(r->qname), "%s", a->name);
+	ck_assert_uint_eq(a->naddrs, 0);
+	if (a->status == DNS_RESOLVED) {
+		ck_assert_ptr_nonnull(a->ptr);
+		snprintf(r->ptr, sizeof(r->ptr), "%s", a->ptr);
+	} else {
+		ck_assert_ptr_null(a->ptr);
+	}
+	ck_assert((a->error != NULL) == (a->status == DNS_FAILED));
+}
+
+START_TEST(ptr_resolve)
+{
+	static const struct {
+		const char *addr;
+		enum dns_status status;
+		const char *ptr;
+	} want[] = {
+		{ "192.0.2.1", DNS_RESOLVED, "host-one.ptr.test" },
+		{ "192.0.2.2", DNS_NXDOMAIN, NULL },
+		{ "192.0.2.3", DNS_FAILED, NULL },	/* or no data */
+		{ "192.0.2.4", DNS_NODATA, NULL },
+		{ "192.0.2.5", DNS_FAILED, NULL },
+		{ "192.0.2.6", DNS_FAILED, NULL },
+		{ "192.0.2.7", DNS_NODATA, NULL },
+		{ "192.0.2.8", DNS_FAILED, NULL },	/* or no data */
+		{ "192.0.2.9", DNS_RESOLVED, "Two.PTR.test" },
+		{ "2001:db8::1", DNS_RESOLVED, "six.ptr.test" },
+	};
+	enum { N = sizeof(want) / sizeof(want[0]) };
+	struct ptr_result res[N];
+	struct fakedns s;
+	struct setup st;
+	struct reactor *r = reactor_new(16);
+	struct dns *d;
+	char err[256] = "";
+
+	memset(res, 0, sizeof(res));
+	fake_start(&s, 0);
+	setup_for(&st, s.port, AF_INET);	/* PTR asks ignore it */
+	st.cfg.timeout_ms = 100;
+	st.cfg.hosts_file = true;		/* and /etc/hosts too */
+	d = dns_new(r, &st.cfg, err, sizeof(err));
+	ck_assert_msg(d != NULL, "%s", err);
+	for (size_t i = 0; i < N; i++) {
+		int family;
+		target_u128 a = addr_of(want[i].addr, &family);
+
+		ck_assert_int_eq(dns_submit_ptr(d, family, a, on_ptr_answer,
+		    &res[i]), 0);
+	}
+	ck_assert_uint_eq(dns_pending(d), N);
+	while (dns_pending(d) > 0)
+		ck_assert_int_ge(reactor_run_once(r, REACTOR_NS_PER_S), 0);
+	for (size_t i = 0; i < N; i++) {
+		char qname[DNS_PTR_QNAME_SIZE];
+		int family;
+		target_u128 a = addr_of(want[i].addr, &family);
+		bool hostile = want[i].status == DNS_FAILED && want[i].ptr ==
+		    NULL && (i == 2 || i == 7);
+
+		ck_assert_int_eq(res[i].calls, 1);
+		dns_ptr_qname(family, a, qname);
+		ck_assert_str_eq(res[i].qname, qname);
+		if (hostile)
+			ck_assert_msg(res[i].status == DNS_FAILED ||
+			    res[i].status == DNS_NODATA, "%s: %s",
+			    want[i].addr, dns_status_str(res[i].status));
+		else
+			ck_assert_msg(res[i].status == want[i].status,
+			    "%s: %s, want %s", want[i].addr,
+			    dns_status_str(res[i].status),
+			    dns_status_str(want[i].status));
+		if (want[i].ptr != NULL)
+			ck_assert_str_eq(res[i].ptr, want[i].ptr);
+	}
+	dns_free(d);
+	reactor_free(r);
+	fake_stop(&s);
+}
+END_TEST
+
+/* rdns.c: asks from other threads, answers in the reactor's. */
+#define RDNS_HOSTS 400
+
+struct rdns_seen {
+	int calls[RDNS_HOSTS];
+	char name[RDNS_HOSTS][DNS_NAME_BUFSIZE];
+	pthread_t reactor_thread;
+};
+
+static void
+on_rdns(void *ctx, uint64_t host, const char *name)
+{
+	struct rdns_seen *seen = ctx;
+
+	ck_assert(pthread_equal(pthread_self(), seen->reactor_thread));
+	ck_assert_uint_lt(host, RDNS_HOSTS);
+	seen->calls[host]++;
+	if (name != NULL)
+		snprintf(seen->name[host], sizeof(seen->name[host]), "%s",
+		    name);
+}
+
+/* Host i is 192.0.2.(i % 10), or 2001:db8::1 for i % 10 == 0. */
+static const char *
+rdns_addr(uint64_t i)
+{
+	static const char *const a[] = { "2001:db8::1", "192.0.2.1",
+	    "192.0.2.2", "192.0.2.3", "192.0.2.4", "192.0.2.5", "192.0.2.6",
+	    "192.0.2.7", "192.0.2.8", "192.0.2.9" };
+
+	return a[i % 10];
+}
+
+struct asker {
+	struct rdns *rd;
+	uint64_t first, step;
+};
+
+static void *
+ask_some(void *arg)
+{
+	struct asker *k = arg;
+
+	for (uint64_t h = k->first; h < RDNS_HOSTS; h += k->step) {
+		int family;
+		target_u128 a = addr_of(rdns_addr(h), &family);
+
+		ck_assert_int_eq(rdns_ask(k->rd, h, family, a), 0);
+	}
+	return NULL;
+}
+
+START_TEST(rdns_threads)
+{
+	struct rdns_seen *seen = calloc(1, sizeof(*seen));
+	struct rdns_sink sink = { on_rdns, seen };
+	struct fakedns s;
+	struct setup st;
+	struct reactor *r = reactor_new(16);
+	struct asker k[3];
+	pthread_t t[3];
+	struct dns *d;
+	struct rdns *rd;
+	char err[256] = "";
+	double t0;
+
+	ck_assert_ptr_nonnull(seen);
+	seen->reactor_thread = pthread_self();
+	fake_start(&s, 0);
+	setup_for(&st, s.port, AF_UNSPEC);
+	st.cfg.timeout_ms = 100;
+	st.cfg.concurrency = 16;
+	d = dns_new(r, &st.cfg, err, sizeof(err));
+	ck_assert_msg(d != NULL, "%s", err);
+	rd = rdns_new(r, d, &sink);
+	ck_assert_ptr_nonnull(rd);
+	for (int i = 0; i < 3; i++) {
+		k[i].rd = rd;
+		k[i].first = (uint64_t)i;
+		k[i].step = 3;
+		ck_assert_int_eq(pthread_create(&t[i], NULL, ask_some, &k[i]),
+		    0);
+	}
+	/* The reactor turns while they ask, as a scan's does. */
+	for (int i = 0; i < 5; i++)
+		ck_assert_int_ge(reactor_run_once(r, 10 * REACTOR_NS_PER_MS),
+		    0);
+	for (int i = 0; i < 3; i++)
+		pthread_join(t[i], NULL);
+	t0 = now_s();
+	ck_assert_int_eq(rdns_wait(rd, NULL), 0);
+	ck_assert_uint_eq(rdns_pending(rd), 0);
+	/* The silent address: 100 ms, then 200 (c-ares doubles), a few
+	 * rounds of 16 at a time at most. */
+	ck_assert_msg(now_s() - t0 < 10, "took %.2f s", now_s() - t0);
+	for (uint64_t h = 0; h < RDNS_HOSTS; h++) {
+		const char *want = h % 10 == 0 ? "six.ptr.test" :
+		    h % 10 == 1 ? "host-one.ptr.test" :
+		    h % 10 == 9 ? "Two.PTR.test" : "";
+
+		ck_assert_int_eq(seen->calls[h], 1);
+		ck_assert_msg(strcmp(seen->name[h], want) == 0,
+		    "host %llu (%s): '%s', want '%s'", (unsigned long long)h,
+		    rdns_addr(h), seen->name[h], want);
+	}
+	rdns_free(rd);
+	dns_free(d);
+	/* Nothing of either left in the reactor: a round runs idle. */
+	ck_assert_int_eq(reactor_run_once(r, 10 * REACTOR_NS_PER_MS), 0);
+	reactor_free(r);
+	fake_stop(&s);
+	free(seen);
+}
+END_TEST
+
+/* Stopped, or freed with answers out: no wait, no callback, no leak. */
+START_TEST(rdns_stop)
+{
+	struct rdns_seen *seen = calloc(1, sizeof(*seen));
+	struct rdns_sink sink = { on_rdns, seen };
+	struct fakedns s;
+	struct setup st;
+	struct reactor *r = reactor_new(16);
+	volatile sig_atomic_t stop = 1;
+	struct dns *d;
+	struct rdns *rd;
+	char err[256] = "";
+	int family;
+	target_u128 silent = addr_of("192.0.2.6", &family);
+
+	ck_assert_ptr_nonnull(seen);
+	seen->reactor_thread = pthread_self();
+	fake_start(&s, 0);
+	setup_for(&st, s.port, AF_UNSPEC);
+	st.cfg.concurrency = 2;
+	d = dns_new(r, &st.cfg, err, sizeof(err));
+	ck_assert_msg(d != NULL, "%s", err);
+	rd = rdns_new(r, d, &sink);
+	ck_assert_ptr_nonnull(rd);
+	for (uint64_t h = 0; h < 5; h++)
+		ck_assert_int_eq(rdns_ask(rd, h, family, silent), 0);
+	ck_assert_uint_eq(rdns_pending(rd), 5);
+	ck_assert_int_eq(rdns_wait(rd, &stop), -1);
+	/* In flight (2) and queued in the resolver (3). */
+	ck_assert_int_ge(reactor_run_once(r, 10 * REACTOR_NS_PER_MS), 1);
+	ck_assert_uint_eq(rdns_pending(rd), 5);
+	rdns_free(rd);
+	dns_free(d);
+	for (uint64_t h = 0; h < 5; h++)
+		ck_assert_int_eq(seen->calls[h], 0);
+	reactor_free(r);
+	fake_stop(&s);
+	free(seen);
+}
+END_TEST
+
 static Suite *
 dns_suite(void)
 {
@@ -905,6 +1489,7 @@ dns_suite(void)
 	TCase *words = tcase_create("resolver words");
 	TCase *res = tcase_create("resolve");
 	TCase *disc = tcase_create("discover");
+	TCase *ptr = tcase_create("ptr");
 
 	tcase_add_loop_test(words, resolver_ok, 0,
 	    (int)(sizeof(resolvers_ok) / sizeof(resolvers_ok[0])));
@@ -927,6 +1512,17 @@ dns_suite(void)
 	tcase_add_test(disc, discover_errors);
 	tcase_set_timeout(disc, 60);
 	suite_add_tcase(s, disc);
+	tcase_add_loop_test(ptr, ptr_qname, 0,
+	    (int)(sizeof(qnames) / sizeof(qnames[0])));
+	tcase_add_loop_test(ptr, ptr_name, 0,
+	    (int)(sizeof(ptr_names) / sizeof(ptr_names[0])));
+	tcase_add_test(ptr, ptr_name_lengths);
+	tcase_add_test(ptr, ptr_parse);
+	tcase_add_test(ptr, ptr_resolve);
+	tcase_add_test(ptr, rdns_threads);
+	tcase_add_test(ptr, rdns_stop);
+	tcase_set_timeout(ptr, 60);
+	suite_add_tcase(s, ptr);
 	return s;
 }
 

@@ -478,7 +478,7 @@ run_format(const struct out_format *f, const struct out_run *run)
 		every_byte[i - 1] = (char)i;
 	sink_open(&k);
 	f->begin(k.w, run);
-	f->unresolved(k.w, hostile_names[1], "nxdomain");
+	f->unresolved(k.w, run, hostile_names[1], "nxdomain");
 	f->host(k.w, &hostile_host);
 	f->end(k.w, &st);
 	out = sink_take(&k);
@@ -672,6 +672,62 @@ START_TEST(format_xml_no_run)
 }
 END_TEST
 
+/*
+ * A PTR name (--rdns) never reaches a format unchecked (dns.h:
+ * dns_ptr_name_clean()), but each format escapes it as it does any name:
+ * every byte in it, on a host given by address (the name heads the host
+ * in text, fills grep's parentheses) and on one given by names (text's
+ * rDNS line).  No raw control byte anywhere; CSV keeps nine fields.
+ */
+START_TEST(format_ptr)
+{
+	static const char *const fmts[] = { "text", "ndjson", "csv", "grep",
+	    "xml" };
+	struct out_run run = { .args = "trawl --rdns", .rdns = true };
+	struct out_host named = hostile_host, bare = hostile_host;
+	struct out_stats st = { .hosts = 2, .hosts_up = 2 };
+
+	for (int i = 1; i < 256; i++)
+		every_byte[i - 1] = (char)i;
+	named.ptr = bare.ptr = every_byte;
+	named.rdns = bare.rdns = true;
+	bare.names = NULL;
+	bare.nnames = 0;
+	for (size_t f = 0; f < sizeof(fmts) / sizeof(fmts[0]); f++) {
+		const struct out_format *fmt = output_find(fmts[f]);
+		struct sink k;
+		char *out, *line, *save;
+
+		sink_open(&k);
+		fmt->begin(k.w, &run);
+		if (fmt->unresolved != NULL)
+			fmt->unresolved(k.w, &run, "gone.example", "nxdomain");
+		fmt->host(k.w, &named);
+		fmt->host(k.w, &bare);
+		fmt->end(k.w, &st);
+		out = sink_take(&k);
+		sink_close(&k);
+		for (line = strtok_r(out, "\n", &save); line != NULL;
+		    line = strtok_r(NULL, "\n", &save)) {
+			size_t len = strlen(line);
+
+			if (strcmp(fmts[f], "csv") == 0) {
+				ck_assert(len > 0 && line[len - 1] == '\r');
+				line[--len] = '\0';
+				ck_assert_uint_eq(csv_row_fields(line), 9);
+			}
+			for (const unsigned char *p = (unsigned char *)line;
+			    *p; p++)
+				ck_assert_msg(*p >= 0x20 || (*p == '\t' &&
+				    strcmp(fmts[f], "grep") == 0),
+				    "%s: byte 0x%02x in '%s'", fmts[f], *p,
+				    line);
+		}
+		free(out);
+	}
+}
+END_TEST
+
 static Suite *
 textesc_suite(void)
 {
@@ -697,6 +753,7 @@ textesc_suite(void)
 	tcase_add_test(tf, format_grep);
 	tcase_add_test(tf, format_xml);
 	tcase_add_test(tf, format_xml_no_run);
+	tcase_add_test(tf, format_ptr);
 	suite_add_tcase(s, tf);
 	return s;
 }

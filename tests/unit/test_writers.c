@@ -17,6 +17,12 @@
  * output too: the changes are there alone, and every other format is as
  * without --baseline, results only.
  *
+ * The rdns scenario is the complete one with PTR names asked for (--rdns)
+ * and 192.0.2.4 open too: a PTR name for a host given by address, one
+ * for a host given by a (hostile) name, one that is a given name but for
+ * its case, and a host whose look-up gave none; the answers come after
+ * the hosts are finished, out of order.
+ *
  * Golden files are found in $TRAWL_GOLDEN_DIR (tests/unit/meson.build sets
  * it).  To write them anew after a deliberate change of a format:
  *
@@ -179,8 +185,24 @@ static const struct {
  * format's own), ports enough for nmap's formats to count some.
  */
 static const char *const scenarios[] = { "complete", "interrupted",
-    "defaults", "separate" };
-enum { COMPLETE, INTERRUPTED, DEFAULTS, SEPARATE };
+    "defaults", "separate", "rdns" };
+enum { COMPLETE, INTERRUPTED, DEFAULTS, SEPARATE, RDNS };
+
+/* --rdns: the hosts asked for, as a bit each. */
+static unsigned asked;
+
+static int
+ask_ptr(void *ctx, uint64_t host, int family, target_u128 addr)
+{
+	(void)ctx;
+	(void)family;
+	(void)addr;
+	ck_assert_uint_lt(host, 32);
+	ck_assert_msg(!(asked & 1u << host), "host %u asked twice",
+	    (unsigned)host);
+	asked |= 1u << host;
+	return 0;
+}
 
 /* Output to an unlinked temporary file. */
 struct out {
@@ -275,17 +297,24 @@ run_scan(int scenario, char *text[NFORMATS], size_t len[NFORMATS],
 	ck_assert_uint_eq(space_hosts(space), 6);
 
 	memset(&run, 0, sizeof(run));
-	run.args = "trawl -p 443,22,80,47999 --states all -oA scan "
-	    "192.0.2.1-4 2001:db8::1-2 www.example.com 'h\"o<s>t&.example'";
+	run.args = scenario == RDNS ? "trawl -p 443,22,80,47999 --states all "
+	    "--rdns -oA scan 192.0.2.1-4 2001:db8::1-2 www.example.com "
+	    "'h\"o<s>t&.example'" : "trawl -p 443,22,80,47999 --states all "
+	    "-oA scan 192.0.2.1-4 2001:db8::1-2 www.example.com "
+	    "'h\"o<s>t&.example'";
 	run.start = 1700000000;		/* Tue Nov 14 22:13:20 2023 UTC */
 	run.version = "0.1.0-golden";
 	run.ports = ports;
 	if (scenario == DEFAULTS)
 		run.stylesheet = "file:///usr/share/nmap/nmap.xsl";
+	run.rdns = scenario == RDNS;
 
 	c = collect_new(space, scenario == DEFAULTS ? 0 : STATE_ALL);
 	ck_assert_ptr_nonnull(c);
 	collect_set_run(c, &run);
+	asked = 0;
+	if (scenario == RDNS)
+		collect_set_ptr(c, ask_ptr, NULL);
 	for (size_t i = 0; i < NFORMATS; i++) {
 		const struct out_format *f = output_find(formats[i].format);
 
@@ -305,14 +334,27 @@ run_scan(int scenario, char *text[NFORMATS], size_t len[NFORMATS],
 	ck_assert_int_eq(collect_deliver(c, e, n, 1), 0);
 	n = 0;
 	batch2(e, &n);
+	if (scenario == RDNS)
+		e[n++] = ev(3, 80, STATE_OPEN, 0, 3 * MS);
 	/* Interrupted, host 2 is still held when the scan ends. */
 	ck_assert_int_eq(collect_deliver(c, e, n, interrupted ? 2 : 4), 0);
+	if (scenario == RDNS) {
+		ck_assert_int_eq(collect_ptr(c, 2, "h3.ptr.example"), 0);
+		ck_assert_int_eq(collect_ptr(c, 0, "WWW.Example.COM"), 0);
+		ck_assert_int_eq(collect_ptr(c, 3, "h4.ptr.example"), 0);
+	}
 	if (!interrupted) {
 		n = 0;
 		batch3(e, &n);
 		if (scenario == DEFAULTS)
 			batch_many(e, &n);
 		ck_assert_int_eq(collect_deliver(c, e, n, 6), 0);
+		if (scenario == RDNS) {
+			ck_assert_int_eq(collect_ptr(c, 4, NULL), 0);
+			/* Those with an open port, once each. */
+			ck_assert_uint_eq(asked, 1u << 0 | 1u << 2 | 1u << 3 |
+			    1u << 4);
+		}
 		/* As compare_finish() does, after a scan that ran its course. */
 		collect_drain(c);
 		for (size_t i = 0; i < sizeof(changes) / sizeof(changes[0]);
