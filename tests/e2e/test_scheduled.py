@@ -22,9 +22,13 @@ trawl@.service, night after night, in a private network namespace.
      between them shows the port that opened.
      Night 3 is stopped by SIGTERM (as systemctl stop does): its document
      does not end in success, and the baseline stays night 2's.
-     Night 4: the stopped night's document is not taken for the previous
-     one: office.prev.xml is still night 2's, and nothing changed since
-     night 2 (exit 0, no change).
+     Night 4, the targets changed back: the stopped sweep's resume file
+     (office.resume) is of another scan, and the unit refuses to run
+     (exit 2, naming it) rather than guess; nothing is touched.
+     Night 5, the resume file removed as the unit's comment says: the
+     stopped night's document is not taken for the previous one:
+     office.prev.xml is still night 2's, and nothing changed since night 2
+     (exit 0, no change).
 Exit 0 pass, 1 fail, 77 skip, 99 harness error.
 """
 import json
@@ -307,17 +311,36 @@ if r is not None:
     with open(path('.baseline'), 'rb') as f:
         ck.check(f.read() == baseline2, 'night 3: the stopped run '
                  'replaced the baseline')
-netns.log('night 3: stopped by SIGTERM, its XML ends in error')
+    ck.check(os.path.exists(path('.resume')), 'night 3: the stopped run '
+             'left no %s.resume to continue from' % INSTANCE)
+netns.log('night 3: stopped by SIGTERM, its XML ends in error, the rest '
+          'saved in %s.resume' % INSTANCE)
 
-# Night 4: the stopped night is not the previous one.
+# Night 4: the targets changed while a sweep was unfinished.
 targets('# the office\n%s\n' % TARGETS)
-night(4, 0)
-check_night(4, NIGHT2, [])
+xml3 = read(path('.xml'))
+r = night(4, 2)
+if r is not None:
+    ck.check(path('.resume') in r.err and r.err.count('\n') == 1,
+             'night 4: want one line naming %s, got %r'
+             % (path('.resume'), r.err))
+    ck.check(read(path('.xml')) == xml3 and
+             read(path('.prev.xml')) == xml2,
+             'night 4: a refused run touched the XML files')
+netns.log('night 4: the unfinished sweep of other targets refused, exit 2')
+
+# Night 5: its resume file removed, the stopped night is not the previous
+# one.
+os.unlink(path('.resume'))
+night(5, 0)
+check_night(5, NIGHT2, [])
 ck.check(read(path('.prev.xml')) == xml2,
-         "night 4: %s.prev.xml is not night 2's document: the stopped "
+         "night 5: %s.prev.xml is not night 2's document: the stopped "
          "night's was taken for it" % INSTANCE)
+ck.check(not os.path.exists(path('.resume')), 'night 5: a complete run '
+         'left %s.resume behind' % INSTANCE)
 second.close()
-netns.log("night 4: no change since night 2; %s.prev.xml is night 2's"
+netns.log("night 5: no change since night 2; %s.prev.xml is night 2's"
           % INSTANCE)
 
 if ck.failures:
