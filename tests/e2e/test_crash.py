@@ -274,7 +274,10 @@ def chain(scan, n, baseline=False, env=None, first_kills=None):
     os.mkdir(d)
     res = os.path.join(d, 'scan.resume')
     base = os.path.join(d, 'scan.baseline')
-    extra = ['--baseline', base] if baseline else []
+    # The changes in a file of their own, as the systemd unit keeps them:
+    # the results files then hold results only, whichever run compares.
+    extra = ['--baseline', base, '-o', 'changes:' +
+             os.path.join(d, 'changes.ndjson')] if baseline else []
     if baseline:
         # A baseline of an earlier run, for the chain to leave alone.
         with open(base, 'w') as f:
