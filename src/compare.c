@@ -29,6 +29,7 @@ struct compare {
 	struct collect *col;	/* where changes go, while diffing */
 	int failed;		/* errno of a failed baseline_add() */
 	bool partial;		/* resumed, without what the runs before found */
+	bool complete;		/* compared: to be the next baseline */
 };
 
 static void
@@ -180,7 +181,6 @@ int
 compare_finish(struct compare *cmp, struct collect *col,
     bool fail_on_change, int status)
 {
-	char err[512];
 	ssize_t n = 0;
 
 	if (cmp == NULL)
@@ -213,13 +213,24 @@ compare_finish(struct compare *cmp, struct collect *col,
 		log_info("%zd change%s since the last run", n,
 		    n == 1 ? "" : "s");
 	}
-	if (baseline_save(cmp->now, cmp->path, err, sizeof(err)) != 0) {
-		log_error("%s", err);
-		return EXIT_FAILED;
-	}
+	cmp->complete = true;
 	if (n > 0 && fail_on_change && status == EXIT_DONE)
 		return EXIT_CHANGED;
 	return status;
+}
+
+int
+compare_save(const struct compare *cmp)
+{
+	char err[512];
+
+	if (cmp == NULL || !cmp->complete)
+		return 0;
+	if (baseline_save(cmp->now, cmp->path, err, sizeof(err)) != 0) {
+		log_error("%s", err);
+		return -1;
+	}
+	return 0;
 }
 
 void

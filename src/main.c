@@ -488,7 +488,7 @@ scan_close(struct scanrun *sr, int hrc, uint64_t start)
 	size_t nfiles = 0;
 	char msg[1024];
 	int status = EXIT_DONE, err;
-	bool out_failed, stopped, saved = true;
+	bool out_failed, stopped, saved = true, compared = false;
 
 	/*
 	 * The engines are done, the PTR answers still out are not: the
@@ -531,9 +531,11 @@ scan_close(struct scanrun *sr, int hrc, uint64_t start)
 		outfiles_mark(sr->out);
 	/* An interrupted or failed run never replaces the baseline. */
 	if (!st.interrupted && status == EXIT_DONE && hrc == 0 &&
-	    collect_failed(sr->relay.col, &err) == NULL)
+	    collect_failed(sr->relay.col, &err) == NULL) {
 		status = compare_finish(sr->cmp, sr->relay.col,
 		    rc->fail_on_change, status);
+		compared = status != EXIT_FAILED;
+	}
 	collect_end(sr->relay.col, &st);
 	/*
 	 * The files as the resume file will know them: on the disk first.
@@ -587,6 +589,8 @@ scan_close(struct scanrun *sr, int hrc, uint64_t start)
 			    "with the same arguments", sr->work->resume_path);
 	} else {
 		work_complete(sr->work);
+		if (compared && compare_save(sr->cmp) != 0)
+			status = EXIT_FAILED;
 	}
 	if (status == EXIT_DONE && !st.interrupted &&
 	    space_hosts(sr->space) == 0) {

@@ -51,14 +51,22 @@ int compare_keep(const struct compare *cmp, const char *path, uint64_t *hash,
     uint64_t *length, char *err, size_t errlen);
 /*
  * After a scan that ran to its end: the changes to col's outputs, after
- * every host (collect_drain()) and before their end, and this run saved as
- * the baseline -- with the work of the runs it resumed (compare_resume()).
- * A resumed scan whose runs before kept nothing saw only part of the
- * targets: it is neither compared nor kept.  Returns status, EXIT_CHANGED
- * when something changed and fail_on_change, or EXIT_FAILED (said why).
+ * every host (collect_drain()) and before their end, with the work of the
+ * runs it resumed (compare_resume()).  A resumed scan whose runs before
+ * kept nothing saw only part of the targets: it is not compared.  Returns
+ * status, EXIT_CHANGED when something changed and fail_on_change, or
+ * EXIT_FAILED (said why).
  */
 int compare_finish(struct compare *cmp, struct collect *col,
     bool fail_on_change, int status);
+/*
+ * The scan compared (compare_finish()) becomes the baseline.  Last, once
+ * the changes are in the outputs and the resume file is gone: a crash
+ * before leaves the old baseline, and the next run compares with it again
+ * rather than with this one, which would find no change.  0 (also when
+ * there is nothing to save), or -1 (said why).
+ */
+int compare_save(const struct compare *cmp);
 void compare_free(struct compare *cmp);
 
 #endif
