@@ -589,6 +589,7 @@ scan_close(struct scanrun *sr, int hrc, uint64_t start)
 			    "with the same arguments", sr->work->resume_path);
 	} else {
 		work_complete(sr->work);
+		/* Last: a crash before it compares again next time. */
 		if (compared && compare_save(sr->cmp) != 0)
 			status = EXIT_FAILED;
 	}
