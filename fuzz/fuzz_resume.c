@@ -85,6 +85,10 @@ round_trip(const struct resume *r)
 	FUZZ_CHECK(back.seed == r->seed && back.order == r->order);
 	FUZZ_CHECK(back.shard_i == r->shard_i && back.shard_n == r->shard_n);
 	FUZZ_CHECK(back.nranges == r->nranges);
+	FUZZ_CHECK(back.found == r->found);
+	FUZZ_CHECK(!r->found || (back.found_slot == r->found_slot &&
+	    r->found_slot <= 1 && back.found_hash == r->found_hash &&
+	    back.found_length == r->found_length));
 	for (size_t i = 0; i < r->nranges; i++)
 		FUZZ_CHECK(back.ranges[i].lo == r->ranges[i].lo &&
 		    back.ranges[i].hi == r->ranges[i].hi);

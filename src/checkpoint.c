@@ -13,7 +13,8 @@
  * they are synced and measured; the engines' own loops go on meanwhile
  * and only wait to deliver.  It costs an fsync per output and one for
  * the resume file and its directory: at the default minute, nothing that
- * shows (bench/RESULTS.md).
+ * shows (bench/RESULTS.md).  With --baseline, the open ports found so far
+ * are written out too, whole each time: a few bytes per open port.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -34,11 +35,12 @@ struct checkpoint {
 	struct work *work;
 	struct outfiles *out;
 	const struct collect *col;
+	const struct compare *cmp;	/* NULL: no --baseline */
 };
 
 struct checkpoint *
 checkpoint_new(unsigned interval_s, struct work *w, struct outfiles *f,
-    const struct collect *col)
+    const struct collect *col, const struct compare *cmp)
 {
 	struct checkpoint *ck;
 
@@ -53,6 +55,7 @@ checkpoint_new(unsigned interval_s, struct work *w, struct outfiles *f,
 	ck->work = w;
 	ck->out = f;
 	ck->col = col;
+	ck->cmp = cmp;
 	return ck;
 }
 
@@ -79,7 +82,8 @@ checkpoint_tick(struct checkpoint *ck)
 		    "one", err, ck->work->resume_path);
 		return -1;
 	}
-	rc = work_checkpoint(ck->work, written, o, n, err, sizeof(err));
+	rc = work_checkpoint(ck->work, ck->cmp, written, o, n, err,
+	    sizeof(err));
 	outfiles_state_free(o, n);
 	if (rc != 0) {
 		log_error("cannot take a checkpoint: %s; '%s' keeps the last "

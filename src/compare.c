@@ -2,6 +2,7 @@
  * Changes since the last run; see compare.h.
  */
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -12,13 +13,23 @@
 #include "trawl/exitcode.h"
 #include "trawl/log.h"
 #include "trawl/output.h"
+#include "trawl/readfile.h"
+#include "trawl/resume.h"
 #include "trawl/state.h"
+
+/*
+ * The most a side file may hold when read back whole: far more than the
+ * open ports of any scan (a baseline line is under 64 bytes).
+ */
+#define FOUND_MAX ((size_t)1 << 36)
 
 struct compare {
 	const char *path;
 	struct baseline *old, *now;
 	struct collect *col;	/* where changes go, while diffing */
 	int failed;		/* errno of a failed baseline_add() */
+	bool partial;		/* resumed, without what the runs before found */
+	bool complete;		/* compared: to be the next baseline */
 };
 
 static void
@@ -91,17 +102,94 @@ compare_start(const char *path, uint64_t fingerprint,
 }
 
 int
-compare_finish(struct compare *cmp, struct collect *col, bool resumed,
+compare_resume(struct compare *cmp, const char *path, uint64_t hash,
+    uint64_t length)
+{
+	struct baseline *b;
+	char err[512], *buf;
+	size_t len;
+
+	if (cmp == NULL)
+		return 0;
+	if (path == NULL) {
+		cmp->partial = true;
+		return 0;
+	}
+	/*
+	 * Refused, never mended: without the ports of the work done, the
+	 * changes reported at the end would be wrong, and the baseline too.
+	 */
+	if (readfile(path, FOUND_MAX, &buf, &len) != 0) {
+		log_error("cannot read '%s', the open ports the scan found "
+		    "before it stopped: %s; put it back, or remove the resume "
+		    "file to start afresh", path, strerror(errno));
+		return EXIT_USAGE;
+	}
+	if (len != length || resume_tail_hash(buf, len) != hash) {
+		log_error("'%s' is not the file the resume file saved with it "
+		    "(it was edited or replaced): put it back, or remove the "
+		    "resume file to start afresh", path);
+		free(buf);
+		return EXIT_USAGE;
+	}
+	if (baseline_parse_buf(buf, len, path, &b, err, sizeof(err)) != 0) {
+		free(buf);
+		log_error("%s", err);
+		return EXIT_USAGE;
+	}
+	free(buf);
+	if (baseline_fingerprint(b) != baseline_fingerprint(cmp->now)) {
+		log_error("'%s' holds the open ports of another scan: remove "
+		    "the resume file to start afresh", path);
+		baseline_free(b);
+		return EXIT_USAGE;
+	}
+	baseline_free(cmp->now);
+	cmp->now = b;
+	return 0;
+}
+
+int
+compare_keep(const struct compare *cmp, const char *path, uint64_t *hash,
+    uint64_t *length, char *err, size_t errlen)
+{
+	char *buf;
+	size_t len;
+
+	if (cmp == NULL || cmp->partial)
+		return 0;
+	if (cmp->failed != 0) {
+		snprintf(err, errlen, "cannot keep the open ports found: %s",
+		    strerror(cmp->failed));
+		return -1;
+	}
+	if (baseline_save(cmp->now, path, err, errlen) != 0)
+		return -1;
+	/* What is on the disk is what the resume file vouches for. */
+	if (readfile(path, FOUND_MAX, &buf, &len) != 0) {
+		snprintf(err, errlen, "cannot read '%s' back: %s", path,
+		    strerror(errno));
+		return -1;
+	}
+	*hash = resume_tail_hash(buf, len);
+	*length = len;
+	free(buf);
+	return 1;
+}
+
+int
+compare_finish(struct compare *cmp, struct collect *col,
     bool fail_on_change, int status)
 {
-	char err[512];
 	ssize_t n = 0;
 
 	if (cmp == NULL)
 		return status;
-	if (resumed) {
-		log_warn("a resumed scan saw only part of the targets: '%s' "
-		    "is neither compared nor replaced", cmp->path);
+	if (cmp->partial) {
+		log_warn("a resumed scan saw only part of the targets, and "
+		    "its resume file keeps no open ports of the runs before "
+		    "(saved without --baseline): '%s' is neither compared nor "
+		    "replaced", cmp->path);
 		return status;
 	}
 	if (cmp->failed != 0) {
@@ -125,13 +213,24 @@ compare_finish(struct compare *cmp, struct collect *col, bool resumed,
 		log_info("%zd change%s since the last run", n,
 		    n == 1 ? "" : "s");
 	}
-	if (baseline_save(cmp->now, cmp->path, err, sizeof(err)) != 0) {
-		log_error("%s", err);
-		return EXIT_FAILED;
-	}
+	cmp->complete = true;
 	if (n > 0 && fail_on_change && status == EXIT_DONE)
 		return EXIT_CHANGED;
 	return status;
+}
+
+int
+compare_save(const struct compare *cmp)
+{
+	char err[512];
+
+	if (cmp == NULL || !cmp->complete)
+		return 0;
+	if (baseline_save(cmp->now, cmp->path, err, sizeof(err)) != 0) {
+		log_error("%s", err);
+		return -1;
+	}
+	return 0;
 }
 
 void

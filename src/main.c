@@ -264,7 +264,7 @@ resume_start(struct scanrun *sr)
 			    w->resume_path, err);
 			return EXIT_FAILED;
 		}
-		status = work_checkpoint(w, 0, o, n, err, sizeof(err));
+		status = work_checkpoint(w, NULL, 0, o, n, err, sizeof(err));
 		outfiles_state_free(o, n);
 		if (status != 0) {
 			log_error("cannot continue the scan saved in '%s': %s",
@@ -278,12 +278,34 @@ resume_start(struct scanrun *sr)
 	if (sr->live)
 		return 0;
 	sr->relay.ck = checkpoint_new(sr->rc->work.checkpoint_s, w, sr->out,
-	    sr->relay.col);
+	    sr->relay.col, sr->cmp);
 	if (sr->relay.ck == NULL && errno != 0) {
 		log_error("out of memory");
 		return EXIT_FAILED;
 	}
 	return 0;
+}
+
+/*
+ * A resumed run with --baseline starts from the open ports the runs
+ * before it found (compare_resume()).  Without --baseline, the side file
+ * is not named again: the ports this run finds would be missing from it.
+ * 0, or the exit status, the reason said.
+ */
+static int
+found_start(struct scanrun *sr)
+{
+	struct resume *st = &sr->work->state;
+
+	if (!sr->work->resumed)
+		return 0;
+	if (sr->cmp == NULL) {
+		st->found = false;
+		return 0;
+	}
+	return compare_resume(sr->cmp, st->found ?
+	    sr->work->found_path[st->found_slot] : NULL, st->found_hash,
+	    st->found_length);
 }
 
 /* --rdns: the collector's asks go to the resolver's thread (rdns.h). */
@@ -391,6 +413,8 @@ scan_open(struct scanrun *sr, unsigned concurrency, unsigned threads)
 	    ((uint64_t)st->shard_i << 32 | st->shard_n), rc->outputs,
 	    rc->noutputs, sr->relay.col, &sr->cmp)) != 0)
 		return status;
+	if ((status = found_start(sr)) != 0)
+		return status;
 	if ((sr->out = outfiles_open(rc->outputs, rc->noutputs,
 	    sr->work->resumed, sr->work->resumed ? st : NULL,
 	    sr->work->resume_given ? sr->work->resume_path : NULL,
@@ -464,7 +488,7 @@ scan_close(struct scanrun *sr, int hrc, uint64_t start)
 	size_t nfiles = 0;
 	char msg[1024];
 	int status = EXIT_DONE, err;
-	bool out_failed, stopped, saved = true;
+	bool out_failed, stopped, saved = true, compared = false;
 
 	/*
 	 * The engines are done, the PTR answers still out are not: the
@@ -507,9 +531,11 @@ scan_close(struct scanrun *sr, int hrc, uint64_t start)
 		outfiles_mark(sr->out);
 	/* An interrupted or failed run never replaces the baseline. */
 	if (!st.interrupted && status == EXIT_DONE && hrc == 0 &&
-	    collect_failed(sr->relay.col, &err) == NULL)
+	    collect_failed(sr->relay.col, &err) == NULL) {
 		status = compare_finish(sr->cmp, sr->relay.col,
-		    sr->work->resumed, rc->fail_on_change, status);
+		    rc->fail_on_change, status);
+		compared = status != EXIT_FAILED;
+	}
 	collect_end(sr->relay.col, &st);
 	/*
 	 * The files as the resume file will know them: on the disk first.
@@ -557,11 +583,15 @@ scan_close(struct scanrun *sr, int hrc, uint64_t start)
 			    "from it", sr->work->resume_path,
 			    sr->work->resume_path);
 	} else if (stopped) {
-		if (work_save(sr->work, sr->hub, files, nfiles) == 0)
+		if (work_save(sr->work, sr->cmp, sr->hub, files,
+		    nfiles) == 0)
 			log_warn("stopped; to continue: trawl --resume %s "
 			    "with the same arguments", sr->work->resume_path);
 	} else {
 		work_complete(sr->work);
+		/* Last: a crash before it compares again next time. */
+		if (compared && compare_save(sr->cmp) != 0)
+			status = EXIT_FAILED;
 	}
 	if (status == EXIT_DONE && !st.interrupted &&
 	    space_hosts(sr->space) == 0) {

@@ -13,7 +13,8 @@
  *
  * "port" and "proto" only for port changes, "names" only when there are
  * any (an array: an address may have many, and a change is one object).
- * A run with nothing to compare (the first, a resumed one) writes nothing.
+ * A run with nothing to compare (the first; a resumed one whose resume
+ * file keeps no open ports) writes nothing.
  */
 #include "trawl/output.h"
 #include "trawl/textesc.h"

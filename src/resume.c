@@ -8,6 +8,7 @@
  *	shard 1/3
  *	range 0 1000			positions [0, 1000) still to do
  *	output 2049 131 5120 5120 grown 3f0e... /home/u/scan.xml
+ *	found 1 77c2... 4180		side file 1, its hash and length
  *	end
  *
  * Every line but the ranges and outputs once, the ranges ascending and
@@ -17,7 +18,9 @@
  * results went on being written) or not (exact: saved at a stop), the
  * hash of its last bytes, and its absolute path, last because it is the
  * one word that may be anything: bytes outside printable ASCII, spaces
- * and '%' are written %XX.
+ * and '%' are written %XX.  A found line (--baseline) names the side file
+ * that holds the open ports of the work done: files without one, of
+ * runs without --baseline or of older trawls, still load.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -181,6 +184,23 @@ add_output(struct resume *r, char **w)
 	return NULL;
 }
 
+/* A found line's words after "found"; NULL, or what is wrong. */
+static const char *
+add_found(struct resume *r, char **w)
+{
+	uint64_t slot;
+
+	if (r->found)
+		return "found named twice";
+	if (word_u64(w[0], &slot) != 0 || slot > 1 ||
+	    statefile_hex64(w[1], &r->found_hash) != 0 ||
+	    word_u64(w[2], &r->found_length) != 0)
+		return "found";
+	r->found_slot = (unsigned)slot;
+	r->found = true;
+	return NULL;
+}
+
 /* One line; NULL, or what is wrong with it. */
 static const char *
 parse_line(struct resume *r, size_t *cap, unsigned *have, char **w, int n)
@@ -195,6 +215,10 @@ parse_line(struct resume *r, size_t *cap, unsigned *have, char **w, int n)
 		return add_output(r, w + 1);
 	if (strcmp(k, "output") == 0)
 		return "output";
+	if (strcmp(k, "found") == 0 && n == 4)
+		return add_found(r, w + 1);
+	if (strcmp(k, "found") == 0)
+		return "found";
 	/* As when a line could have three words at most. */
 	if (n > 3)
 		return "too many words";
@@ -321,6 +345,9 @@ write_lines(const void *ctx, struct wbuf *w)
 	wbuf_printf(w, "fingerprint %016" PRIx64 "\nseed %" PRIu64 "\n"
 	    "order %s\nshard %u/%u\n", r->fingerprint, r->seed,
 	    iter_order_name(r->order), r->shard_i, r->shard_n);
+	if (r->found)
+		wbuf_printf(w, "found %u %016" PRIx64 " %" PRIu64 "\n",
+		    r->found_slot, r->found_hash, r->found_length);
 	for (size_t i = 0; i < r->nranges; i++)
 		wbuf_printf(w, "range %" PRIu64 " %" PRIu64 "\n",
 		    r->ranges[i].lo, r->ranges[i].hi);
@@ -361,6 +388,7 @@ resume_free(struct resume *r)
 	free(r->outputs);
 	r->outputs = NULL;
 	r->noutputs = 0;
+	r->found = false;
 }
 
 uint64_t

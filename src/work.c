@@ -8,6 +8,7 @@
 #include <sys/random.h>
 #include <unistd.h>
 
+#include "trawl/compare.h"
 #include "trawl/exitcode.h"
 #include "trawl/hub.h"
 #include "trawl/log.h"
@@ -67,6 +68,10 @@ load_rest(struct work *w, const struct runconf_work *c, uint64_t lo,
 	/* The files it was saved with: checked, then continued (outfiles.h). */
 	st->outputs = old.outputs;
 	st->noutputs = old.noutputs;
+	st->found = old.found;
+	st->found_slot = old.found_slot;
+	st->found_hash = old.found_hash;
+	st->found_length = old.found_length;
 	w->resumed = true;
 	return 0;
 }
@@ -95,6 +100,16 @@ work_plan(struct work *w, const struct runconf_work *c, const struct space *s)
 		st->seed = random_seed();
 	w->resume_given = c->resume != NULL;
 	w->resume_path = c->resume != NULL ? c->resume : DEFAULT_RESUME_FILE;
+	for (unsigned i = 0; i < 2; i++) {
+		size_t len = strlen(w->resume_path) + sizeof(".found.0");
+
+		if ((w->found_path[i] = malloc(len)) == NULL) {
+			log_error("out of memory");
+			return EXIT_FAILED;
+		}
+		snprintf(w->found_path[i], len, "%s.found.%u",
+		    w->resume_path, i);
+	}
 	shard_range(space_probes(s), st->shard_i, st->shard_n, &lo, &hi);
 	if ((rc = load_rest(w, c, lo, hi)) != 0)
 		return rc;
@@ -116,6 +131,41 @@ work_free(struct work *w)
 {
 	iter_plan_free(&w->plan);
 	resume_free(&w->state);
+	free(w->found_path[0]);
+	free(w->found_path[1]);
+}
+
+/*
+ * The open ports so far to the side file the resume file last saved does
+ * not name, and out naming it; out names none when there is nothing to
+ * keep.  cmp NULL: out keeps the found line of w->state as it is.
+ */
+static int
+keep_found(const struct work *w, const struct compare *cmp,
+    struct resume *out, char *err, size_t errlen)
+{
+	unsigned slot = w->state.found ? 1 - w->state.found_slot : 0;
+	int rc;
+
+	if (cmp == NULL)
+		return 0;
+	rc = compare_keep(cmp, w->found_path[slot], &out->found_hash,
+	    &out->found_length, err, errlen);
+	if (rc < 0)
+		return -1;
+	out->found = rc == 1;
+	out->found_slot = slot;
+	return 0;
+}
+
+/* out, saved: what w->state says of the side file. */
+static void
+found_saved(struct work *w, const struct resume *out)
+{
+	w->state.found = out->found;
+	w->state.found_slot = out->found_slot;
+	w->state.found_hash = out->found_hash;
+	w->state.found_length = out->found_length;
 }
 
 uint64_t
@@ -153,13 +203,17 @@ work_left(const struct hub *h)
 }
 
 int
-work_save(struct work *w, const struct hub *h,
+work_save(struct work *w, const struct compare *cmp, const struct hub *h,
     const struct resume_output *o, size_t no)
 {
 	struct resume out = w->state;
 	char err[1024];
 	int rc;
 
+	if (keep_found(w, cmp, &out, err, sizeof(err)) != 0) {
+		log_error("cannot save the rest of the scan: %s", err);
+		return -1;
+	}
 	out.nranges = hub_rest(h, &out.ranges);
 	if (out.nranges == (size_t)-1) {
 		log_error("cannot save the rest of the scan to '%s': %s",
@@ -170,6 +224,8 @@ work_save(struct work *w, const struct hub *h,
 	out.noutputs = no;
 	if ((rc = resume_save(w->resume_path, &out, err, sizeof(err))) != 0)
 		log_error("cannot save the rest of the scan: %s", err);
+	else
+		found_saved(w, &out);
 	free(out.ranges);
 	return rc;
 }
@@ -191,13 +247,21 @@ group_start(const struct iter_plan *pl, uint64_t lo, uint64_t hi, uint64_t g)
 }
 
 int
-work_checkpoint(struct work *w, uint64_t written_below,
-    const struct resume_output *o, size_t no, char *err, size_t errlen)
+work_checkpoint(struct work *w, const struct compare *cmp,
+    uint64_t written_below, const struct resume_output *o, size_t no,
+    char *err, size_t errlen)
 {
 	struct resume out = w->state;
 	size_t n = 0;
 	int rc;
 
+	/*
+	 * The hosts written are those of the groups below written_below
+	 * (collect writes groups whole): the side file's ports are those
+	 * of the work this file counts as done, neither more nor less.
+	 */
+	if (keep_found(w, cmp, &out, err, errlen) != 0)
+		return -1;
 	/*
 	 * What this run started with, less the groups whose hosts are all
 	 * written: whatever else was probed is held, in flight or only in
@@ -223,7 +287,8 @@ work_checkpoint(struct work *w, uint64_t written_below,
 	out.nranges = n;
 	out.outputs = (struct resume_output *)(uintptr_t)o;
 	out.noutputs = no;
-	rc = resume_save(w->resume_path, &out, err, errlen);
+	if ((rc = resume_save(w->resume_path, &out, err, errlen)) == 0)
+		found_saved(w, &out);
 	free(out.ranges);
 	return rc;
 }
@@ -231,8 +296,14 @@ work_checkpoint(struct work *w, uint64_t written_below,
 void
 work_complete(const struct work *w)
 {
-	if (w->resume_given && unlink(w->resume_path) != 0 &&
-	    errno != ENOENT)
+	if (!w->resume_given)
+		return;
+	if (unlink(w->resume_path) != 0 && errno != ENOENT)
 		log_warn("cannot remove '%s': %s", w->resume_path,
 		    strerror(errno));
+	/* After the resume file: never one naming a side file gone. */
+	for (unsigned i = 0; i < 2; i++)
+		if (unlink(w->found_path[i]) != 0 && errno != ENOENT)
+			log_warn("cannot remove '%s': %s", w->found_path[i],
+			    strerror(errno));
 }

@@ -19,6 +19,7 @@
 #include <stdint.h>
 
 struct collect;
+struct compare;
 struct outfiles;
 struct work;
 
@@ -26,10 +27,12 @@ struct checkpoint;
 
 /*
  * Checkpoints of w every interval_s seconds (0: none, NULL returned with
- * errno 0), of the groups col has written to f.  NULL with errno ENOMEM.
+ * errno 0), of the groups col has written to f and, with cmp (--baseline;
+ * may be NULL), of the open ports among them.  NULL with errno ENOMEM.
  */
 struct checkpoint *checkpoint_new(unsigned interval_s, struct work *w,
-    struct outfiles *f, const struct collect *col);
+    struct outfiles *f, const struct collect *col,
+    const struct compare *cmp);
 void checkpoint_free(struct checkpoint *ck);
 /*
  * After each delivery to the collector, with its lock held: a checkpoint

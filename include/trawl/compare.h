@@ -8,6 +8,7 @@
 #define TRAWL_COMPARE_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "trawl/runconf.h"
@@ -27,14 +28,45 @@ int compare_start(const char *path, uint64_t fingerprint,
     const struct runconf_output *outputs, size_t noutputs,
     struct collect *col, struct compare **out);
 /*
- * After a scan that ran to its end: the changes to col's outputs, after
- * every host (collect_drain()) and before their end, and this run saved as
- * the baseline.  A resumed scan saw only part of the targets: it is
- * neither compared nor kept.  Returns status, EXIT_CHANGED when something
- * changed and fail_on_change, or EXIT_FAILED (said why).
+ * A resumed scan: the runs before it kept the open ports of the work they
+ * did in path (compare_keep()), which must still be hash and length
+ * bytes long: this run starts from them, so that the run that completes
+ * the scan compares all of it.  path NULL: they kept none (no --baseline
+ * then, or an older trawl), and this run, which sees only part of the
+ * targets, will neither compare nor replace the baseline.  Returns 0, or
+ * the exit status (EXIT_USAGE for a side file missing, damaged or edited:
+ * the message names it).
  */
-int compare_finish(struct compare *cmp, struct collect *col, bool resumed,
+int compare_resume(struct compare *cmp, const char *path, uint64_t hash,
+    uint64_t length);
+/*
+ * Before a resume file is saved: the open ports of every host written so
+ * far, atomically to path in the baseline format, and that file's hash
+ * (resume_tail_hash() of all of it) and length, for the resume file to
+ * name.  Returns 1 when kept, 0 when there is nothing to keep (cmp NULL,
+ * or a resumed scan whose runs before kept nothing), -1 with a message in
+ * err.
+ */
+int compare_keep(const struct compare *cmp, const char *path, uint64_t *hash,
+    uint64_t *length, char *err, size_t errlen);
+/*
+ * After a scan that ran to its end: the changes to col's outputs, after
+ * every host (collect_drain()) and before their end, with the work of the
+ * runs it resumed (compare_resume()).  A resumed scan whose runs before
+ * kept nothing saw only part of the targets: it is not compared.  Returns
+ * status, EXIT_CHANGED when something changed and fail_on_change, or
+ * EXIT_FAILED (said why).
+ */
+int compare_finish(struct compare *cmp, struct collect *col,
     bool fail_on_change, int status);
+/*
+ * The scan compared (compare_finish()) becomes the baseline.  Last, once
+ * the changes are in the outputs and the resume file is gone: a crash
+ * before leaves the old baseline, and the next run compares with it again
+ * rather than with this one, which would find no change.  0 (also when
+ * there is nothing to save), or -1 (said why).
+ */
+int compare_save(const struct compare *cmp);
 void compare_free(struct compare *cmp);
 
 #endif

@@ -44,6 +44,16 @@ struct resume {
 	size_t nranges;
 	struct resume_output *outputs;	/* paths distinct */
 	size_t noutputs;
+	/*
+	 * --baseline: the open ports of the work done so far, in a side file
+	 * next to this one (work_found_path()), as the baseline it is to
+	 * become; a line "found SLOT HASH LENGTH".  Two side files are taken
+	 * in turn, so that the one a saved resume file names is never the
+	 * one being replaced.  hash is resume_tail_hash() of all its bytes.
+	 */
+	bool found;
+	unsigned found_slot;		/* 0 or 1 */
+	uint64_t found_hash, found_length;
 };
 
 /*

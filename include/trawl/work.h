@@ -15,6 +15,7 @@
 #include "trawl/resume.h"
 #include "trawl/runconf.h"
 
+struct compare;
 struct hub;
 struct space;
 
@@ -24,6 +25,7 @@ struct work {
 	bool resumed;			/* state came from a resume file */
 	const char *resume_path;	/* where to save what is left */
 	bool resume_given;		/* --resume: remove it when done */
+	char *found_path[2];		/* its side files (resume.h) */
 };
 
 /*
@@ -42,22 +44,25 @@ void work_print(const struct work *w, const struct space *s);
 /*
  * After hub_run() stopped early: whether it left anything undone (a
  * signal after the last probe stopped nothing), and save what it left,
- * with the output files as they are (outfiles_state()).  work_save(): 0,
- * or -1 (said why).
+ * with the output files as they are (outfiles_state()) and, with cmp
+ * (--baseline), the open ports of every host written, first, to a side
+ * file (compare_keep()).  work_save(): 0, or -1 (said why).
  */
 bool work_left(const struct hub *h);
-int work_save(struct work *w, const struct hub *h,
+int work_save(struct work *w, const struct compare *cmp, const struct hub *h,
     const struct resume_output *o, size_t n);
 /*
  * A checkpoint while the scan runs: what this run started with, less
  * every group below written_below (collect_written_below()), with the
- * output files (o[n]) whose contents are exactly those groups' results.
- * 0, or -1 with errno and a message in err; the resume file is then as
- * it was.
+ * output files (o[n]) whose contents are exactly those groups' results,
+ * and cmp's open ports (as work_save()); cmp NULL keeps the side file
+ * the resume file names now, if any.  0, or -1 with errno and a message
+ * in err; the resume file is then as it was.
  */
-int work_checkpoint(struct work *w, uint64_t written_below,
-    const struct resume_output *o, size_t n, char *err, size_t errlen);
-/* The run completed: its resume file, if any, is done with. */
+int work_checkpoint(struct work *w, const struct compare *cmp,
+    uint64_t written_below, const struct resume_output *o, size_t n,
+    char *err, size_t errlen);
+/* The run completed: its resume file and side files are done with. */
 void work_complete(const struct work *w);
 
 #endif

@@ -12,7 +12,12 @@ In a private network namespace (unshare -n) holding only lo:
   4. an interrupted run leaves the baseline untouched;
   5. a damaged baseline is an error naming FILE:LINE (exit 2);
   6. --config: options from a file, the command line wins, a bad line is
-     reported with its file and line (exit 2).
+     reported with its file and line (exit 2);
+  7. a run stopped by SIGINT and resumed: the run that completes the scan
+     reports exactly the changes of the whole scan (exit 3 with
+     --fail-on-change) and replaces the baseline, and the side file of
+     open ports goes with the resume file; a side file edited or missing
+     is refused (exit 2), naming it (issue 17).
 Exit 0 pass, 1 fail, 77 skip, 99 harness error.
 """
 import os
@@ -149,6 +154,94 @@ ck.check(r.err.startswith('trawl: %s:1: ' % conf) and
          'bad line: want one line with file:line: %r' % r.err)
 netns.log('6. --config: applied, command line wins, errors name FILE:LINE')
 d.close()
+
+# 7. A chain stopped by SIGINT: the run that completes it compares.
+base7 = os.path.join(tmp, 'chain.baseline')
+res7 = os.path.join(tmp, 'chain.resume')
+HOSTS7 = ['127.0.0.%d' % i for i in range(1, 9)]
+ARGS7 = ['-p', '7100-7199', *HOSTS7, '--baseline', base7, '-f', 'changes',
+         '--fail-on-change', '--rate', '2000']
+first = [('127.0.0.1', 7101), ('127.0.0.1', 7150), ('127.0.0.4', 7120),
+         ('127.0.0.6', 7199), ('127.0.0.8', 7100)]
+after = [('127.0.0.1', 7101), ('127.0.0.2', 7130), ('127.0.0.4', 7121),
+         ('127.0.0.6', 7199), ('127.0.0.8', 7100), ('127.0.0.8', 7177)]
+e = netns.listen(first)
+run(ARGS7, 0, 'chain: first run')
+e.close()
+e = netns.listen(after)
+with open(base7, 'rb') as f:
+    before = f.read()
+
+
+def side_file(res):
+    """The side file res names (its found line), or None."""
+    with open(res) as f:
+        for line in f:
+            w = line.split()
+            if w and w[0] == 'found':
+                return '%s.found.%s' % (res, w[1])
+    return None
+
+
+# Stopped once a third of its 800 probes are out: some hosts are written
+# whole, one perhaps in part (its other ports come from the next run).
+probes0 = netns.active_opens()
+p = netns.start([trawl, *ARGS7, '--resume', res7], cwd=tmp)
+ready = netns.wait_ready(p) and netns.wait_probes(p, 270, probes0)
+if ready:
+    p.send_signal(signal.SIGINT)
+r = netns.finish(p)
+if ck.check(ready, 'chain: an 800-probe scan at 2000/s ended before it '
+            'could take a signal: exit %r\nstderr: %s' % (r.rc, r.err)):
+    ck.check(r.rc == 130, 'chain: stopped run: exit %r, want 130\n'
+             'stderr: %s' % (r.rc, r.err))
+    with open(base7, 'rb') as f:
+        ck.check(f.read() == before, 'a stopped run changed the baseline')
+    side = side_file(res7) if os.path.exists(res7) else None
+    ck.check(side is not None and os.path.exists(side),
+             'chain: no side file named by %s: %r' % (res7, os.listdir(tmp)))
+    if side is not None and os.path.exists(side):
+        # An edited or missing side file is refused, named, nothing run.
+        for what in ('edited', 'missing'):
+            cres = os.path.join(tmp, 'copy-%s.resume' % what)
+            shutil.copy(res7, cres)
+            cside = side_file(cres)
+            if what == 'edited':
+                with open(side) as f:
+                    text = f.read()
+                with open(cside, 'w') as f:
+                    f.write(text.replace('end\n',
+                                         'open 127.0.0.9 7100\nend\n'))
+            r = run([*ARGS7, '--resume', cres], 2, 'side file ' + what)
+            ck.check(cside in r.err and len(r.err.splitlines()) == 1,
+                     'side file %s: want one line naming %s: %r'
+                     % (what, cside, r.err))
+            ck.check(r.out == '', 'side file %s: output %r' % (what, r.out))
+        with open(base7, 'rb') as f:
+            ck.check(f.read() == before, 'a refused run changed the '
+                     'baseline')
+        r = run([*ARGS7, '--resume', res7], 3, 'chain: resumed to the end')
+        got = changes_of(r)
+        want = {('host-up', '127.0.0.2', None),
+                ('port-opened', '127.0.0.2', 7130),
+                ('port-closed', '127.0.0.1', 7150),
+                ('port-closed', '127.0.0.4', 7120),
+                ('port-opened', '127.0.0.4', 7121),
+                ('port-opened', '127.0.0.8', 7177)}
+        ck.check(got == want, 'chain: changes %r, want %r' % (got, want))
+        ck.check(not os.path.exists(res7) and not os.path.exists(side),
+                 'chain: resume or side file left: %r' % os.listdir(tmp))
+        with open(base7) as f:
+            kept = {tuple(line.split()[1:]) for line in f
+                    if line.startswith('open ')}
+        ck.check(kept == {(ip, str(port)) for ip, port in after},
+                 'chain: the baseline holds %r, want %r' % (kept, after))
+        # The next run finds nothing new.
+        run(ARGS7, 0, 'chain: the run after')
+netns.log('7. SIGINT chain: the completing run reported the whole scan\'s '
+          'changes, exit 3, replaced the baseline; edited or missing side '
+          'file refused')
+e.close()
 
 if ck.failures:
     netns.log('files kept in ' + tmp)

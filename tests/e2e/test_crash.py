@@ -17,7 +17,12 @@ In a private network namespace (unshare -n) holding only lo:
    ground truth exactly once: NDJSON and CSV record for record, grep and
    text host for host, and the XML is one document, valid against nmap's
    DTD, each host once with nmap's picture of it.  One chain has
-   --baseline: no run killed before its last probe changes it.
+   --baseline (and -o changes): no run killed before its last probe
+   changes it, and the run that completes the chain compares all of it --
+   the open ports of the runs before travel with the resume file -- so
+   that the changes file holds exactly the changes from the baseline to
+   the ground truth, and the baseline becomes the ground truth's open
+   ports (issue 17).
 2. A kill inside the checkpoint's own write (the shim: SIGKILL instead of
    the Nth rename() of the resume file, right after it, or at the Nth
    fsync() of its temporary file): the next runs still end exactly.
@@ -230,6 +235,31 @@ def check_outputs(d, truth, what, split=False):
     check_xml(f['xml'], truth, what)
 
 
+def check_changes(data, base, truth, closed, what):
+    """The changes file of a --baseline chain: from the baseline it began
+    with (closed open, 127.0.9.99:40000 open) to the truth, exactly; and
+    the baseline now the truth's open ports."""
+    opened = {k for k, st in truth.state.items() if st == 'open'}
+    want = ({('port-opened',) + k for k in opened} |
+            {('host-up', ip, None) for ip, _ in opened
+             if ip != closed[0]} |
+            {('port-closed',) + closed, ('port-closed', '127.0.9.99', 40000),
+             ('host-down', '127.0.9.99', None)})
+    got = []
+    for line in data.decode().splitlines():
+        r = json.loads(line)
+        got.append((r['change'], r['ip'], r.get('port')))
+    ck.check(len(got) == len(set(got)), '%s: a change written twice' % what)
+    bad = sorted(set(got) ^ want, key=str)
+    ck.check(not bad, '%s: the changes differ from the ground truth\'s in '
+             '%d, e.g. %r' % (what, len(bad), bad[:4]))
+    kept = {(w[1], int(w[2])) for w in
+            (line.split() for line in base.decode().splitlines())
+            if w[:1] == ['open']}
+    ck.check(kept == opened, '%s: the baseline is not the ground truth\'s '
+             'open ports: %d differ' % (what, len(kept ^ opened)))
+
+
 # --- 1. SIGKILL at random moments ------------------------------------------
 
 def run_killed(argv, d, res, what, sign=None):
@@ -276,12 +306,17 @@ def chain(scan, n, baseline=False, env=None, first_kills=None):
     base = os.path.join(d, 'scan.baseline')
     # The changes in a file of their own, as the systemd unit keeps them:
     # the results files then hold results only, whichever run compares.
-    extra = ['--baseline', base, '-o', 'changes:' +
-             os.path.join(d, 'changes.ndjson')] if baseline else []
+    changes = os.path.join(d, 'out.changes')
+    extra = (['--baseline', base, '-o', 'changes:' + changes] if baseline
+             else [])
     if baseline:
-        # A baseline of an earlier run, for the chain to leave alone.
+        # A baseline of an earlier run: one open port the scan has closed
+        # and one it does not scan (127.0.9.99 shows as gone, as of
+        # another scan), the rest missing (opened).
+        closed = min(p for p, st in truth.state.items() if st == 'closed')
         with open(base, 'w') as f:
-            f.write('trawl-baseline 1\nfingerprint 0\nend\n')
+            f.write('trawl-baseline 1\nfingerprint 0\nopen %s %d\n'
+                    'open 127.0.9.99 40000\nend\n' % closed)
     argv = argv_of(d, scan, extra)
     kills = 0
     netns.log('--- chain %d (%s)%s' % (n, scan, ' --baseline' if baseline
@@ -313,9 +348,12 @@ def chain(scan, n, baseline=False, env=None, first_kills=None):
             return kills
         ck.check(read(res) is None, 'chain %d: complete, but the resume '
                  'file is left' % n)
-        if baseline and k > 1:
-            ck.check(read(base) == old_base, 'chain %d: a resumed run '
-                     'replaced the baseline' % n)
+        left = [f for f in os.listdir(d) if '.found.' in f]
+        ck.check(not left, 'chain %d: complete, but side files are left: '
+                 '%r' % (n, left))
+        if baseline:
+            check_changes(read(changes) or b'', read(base) or b'', truth,
+                          closed, 'chain %d (%d runs)' % (n, k))
         break
     else:
         ck.check(False, 'chain %d never completed' % n)
@@ -329,7 +367,14 @@ kills = chains = 0
 while kills < WANT_KILLS and chains < 40:
     chains += 1
     scan = 'win' if chains % 4 == 0 else 'seq'
-    kills += chain(scan, chains, baseline=chains == 2)
+    if chains == 2:
+        # Slow: its first run is surely killed, so that the run that
+        # completes it is a resumed one.
+        k = chain('slow', chains, baseline=True)
+        ck.check(k > 0, 'the --baseline chain had no run killed')
+        kills += k
+        continue
+    kills += chain(scan, chains)
 ck.check(kills >= WANT_KILLS, 'only %d runs killed' % kills)
 netns.log('%d chains, %d runs killed, %.1f s' % (chains, kills,
                                                  time.monotonic() - t0))

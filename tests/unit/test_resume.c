@@ -146,6 +146,19 @@ static const struct bad_case bads[] = {
 	    "t.resume:7: bad resume file: output named twice" },
 	{ HEAD "shard 1/1\noutput 1 2 3 4 exact ff /o x\nend\n",
 	    "t.resume:6: bad resume file: too many words" },
+	/* Found lines: a slot of two, the side file's hash and length. */
+	{ HEAD "shard 1/1\nfound 2 ff 10\nend\n",
+	    "t.resume:6: bad resume file: found" },
+	{ HEAD "shard 1/1\nfound 0 0xff 10\nend\n",
+	    "t.resume:6: bad resume file: found" },
+	{ HEAD "shard 1/1\nfound 0 ff -1\nend\n",
+	    "t.resume:6: bad resume file: found" },
+	{ HEAD "shard 1/1\nfound 0 ff\nend\n",
+	    "t.resume:6: bad resume file: found" },
+	{ HEAD "shard 1/1\nfound 0 ff 10 x\nend\n",
+	    "t.resume:6: bad resume file: found" },
+	{ HEAD "shard 1/1\nfound 0 ff 10\nfound 1 ff 10\nend\n",
+	    "t.resume:7: bad resume file: found named twice" },
 };
 
 START_TEST(refused)
@@ -269,6 +282,45 @@ START_TEST(outputs_round_trip)
 }
 END_TEST
 
+/* The side file's line (--baseline), saved and loaded back alike. */
+START_TEST(found_round_trip)
+{
+	struct iter_range ranges[] = { { 3, 9 } };
+	struct resume w = {
+		.fingerprint = 1, .seed = 2, .order = ITER_RANDOM,
+		.shard_i = 1, .shard_n = 1, .ranges = ranges, .nranges = 1,
+		.found = true, .found_slot = 1,
+		.found_hash = 0xfedcba9876543210ULL, .found_length = UINT64_MAX,
+	}, r;
+	static const char old[] = HEAD "shard 1/1\nrange 0 5\nend\n";
+	char dir[] = "/tmp/trawl-resume-XXXXXX", path[64], err[256] = "";
+
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/r", dir);
+	ck_assert_msg(resume_save(path, &w, err, sizeof(err)) == 0, "%s", err);
+	ck_assert_msg(resume_load(path, &r, err, sizeof(err)) == 1, "%s", err);
+	ck_assert(r.found);
+	ck_assert_uint_eq(r.found_slot, 1);
+	ck_assert_uint_eq(r.found_hash, w.found_hash);
+	ck_assert_uint_eq(r.found_length, UINT64_MAX);
+	resume_free(&r);
+	ck_assert(!r.found);
+	/* Without one, none comes back. */
+	w.found = false;
+	ck_assert_msg(resume_save(path, &w, err, sizeof(err)) == 0, "%s", err);
+	ck_assert_msg(resume_load(path, &r, err, sizeof(err)) == 1, "%s", err);
+	ck_assert(!r.found);
+	resume_free(&r);
+	unlink(path);
+	rmdir(dir);
+	/* A file of an older trawl, which wrote none, still loads. */
+	ck_assert_msg(PARSE(old, &r, err) == 0, "refused: %s", err);
+	ck_assert(!r.found);
+	ck_assert_uint_eq(r.nranges, 1);
+	resume_free(&r);
+}
+END_TEST
+
 START_TEST(tail_hash)
 {
 	/* 64-bit FNV-1a: its published values. */
@@ -354,6 +406,7 @@ resume_suite(void)
 	tcase_add_test(tc, save_and_load);
 	tcase_add_test(tc, fits);
 	tcase_add_test(tc, outputs_round_trip);
+	tcase_add_test(tc, found_round_trip);
 	tcase_add_test(tc, tail_hash);
 	tcase_add_test(tc, output_check);
 	suite_add_tcase(s, tc);
