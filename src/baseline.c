@@ -753,18 +753,6 @@ baseline_save(const struct baseline *b, const char *path, char *err,
 
 /* --- loading ------------------------------------------------------------ */
 
-static int
-hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 /* Undo put_name() into out (BASELINE_NAME_MAX + 1 bytes).  0 or -1. */
 static int
 unescape(const char *s, char *out)
@@ -777,8 +765,10 @@ unescape(const char *s, char *out)
 		if (c == '\\') {
 			int hi, lo;
 
-			if (s[1] != 'x' || (hi = hexval(s[2])) < 0 ||
-			    (lo = hexval(s[3])) < 0 || (hi | lo) == 0)
+			if (s[1] != 'x' ||
+			    (hi = statefile_hexdigit(s[2])) < 0 ||
+			    (lo = statefile_hexdigit(s[3])) < 0 ||
+			    (hi | lo) == 0)
 				return -1;
 			c = hi << 4 | lo;
 			s += 3;

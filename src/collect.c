@@ -238,16 +238,6 @@ cmp_port(const void *a, const void *b)
 	return (x->port > y->port) - (x->port < y->port);
 }
 
-static int
-cmp_extra(const void *a, const void *b)
-{
-	const struct out_extra *x = a, *y = b;
-
-	if (x->count != y->count)
-		return x->count < y->count ? 1 : -1;
-	return (x->state > y->state) - (x->state < y->state);
-}
-
 /* The unlisted ports of r in state st, with their reasons, into e. */
 static void
 extra_fill(const struct record *r, enum state st, struct out_extra *e)
@@ -316,7 +306,7 @@ host_for(struct collect *c, size_t o, const struct record *r,
 	for (int s = 0; s < STATE_UNRESOLVED; s++)
 		if (r->count[s] > 0 && !(listed & STATE_BIT(s)))
 			extra_fill(r, (enum state)s, &c->extra[h->nextra++]);
-	qsort(c->extra, h->nextra, sizeof(*c->extra), cmp_extra);
+	output_sort_extra(c->extra, h->nextra);
 	return h->up || n > 0 || (c->out[o].down &&
 	    r->count[STATE_FILTERED] + r->count[STATE_UNREACHABLE] > 0);
 }

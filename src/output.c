@@ -147,6 +147,12 @@ cmp_extra(const void *a, const void *b)
 	return (x->state > y->state) - (x->state < y->state);
 }
 
+void
+output_sort_extra(struct out_extra *e, size_t n)
+{
+	qsort(e, n, sizeof(*e), cmp_extra);
+}
+
 size_t
 output_nmap_extra(const struct out_host *h, struct out_extra out[STATE_COUNT])
 {
@@ -169,7 +175,7 @@ output_nmap_extra(const struct out_host *h, struct out_extra out[STATE_COUNT])
 		    out[filtered].nwhy < OUT_REASONS; k++)
 			out[filtered].why[out[filtered].nwhy++] = e.why[k];
 	}
-	qsort(out, n, sizeof(*out), cmp_extra);
+	output_sort_extra(out, n);
 	return n;
 }
 

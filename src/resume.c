@@ -108,18 +108,6 @@ add_range(struct resume *r, size_t *cap, const char *a, const char *b)
 	return NULL;
 }
 
-static int
-hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 /* A path word back to its bytes: NULL when malformed (or out of memory). */
 static char *
 unescape(const char *s)
@@ -135,7 +123,8 @@ unescape(const char *s)
 			*o++ = *s;
 			continue;
 		}
-		if ((hi = hexval(s[1])) < 0 || (lo = hexval(s[2])) < 0 ||
+		if ((hi = statefile_hexdigit(s[1])) < 0 ||
+		    (lo = statefile_hexdigit(s[2])) < 0 ||
 		    (hi == 0 && lo == 0)) {
 			free(out);
 			return NULL;

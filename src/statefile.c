@@ -328,6 +328,18 @@ statefile_next(struct statefile *sf, char **words, int max)
 }
 
 int
+statefile_hexdigit(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+int
 statefile_hex64(const char *word, uint64_t *v)
 {
 	size_t len = strlen(word);

@@ -204,6 +204,8 @@ void output_rows(struct wbuf *w, const struct out_host *h, out_row_fn *row);
  * h's extra states with unreachable counted as filtered, most ports first.
  * The count of out[].
  */
+/* Sort extras as nmap lists them: the biggest count first, then by state. */
+void output_sort_extra(struct out_extra *e, size_t n);
 size_t output_nmap_extra(const struct out_host *h,
     struct out_extra out[STATE_COUNT]);
 /*

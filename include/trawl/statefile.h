@@ -67,6 +67,8 @@ void statefile_close(struct statefile *sf);
  * the kinds write it ("%016" PRIx64).  0, or -1 for anything else.
  */
 int statefile_hex64(const char *word, uint64_t *v);
+/* A hex digit's value, either case, or -1: for %XX escapes in paths. */
+int statefile_hexdigit(char c);
 
 /*
  * Write the lines between the header and "end" into w.  Write errors are
