@@ -34,6 +34,7 @@
 #include "trawl/rdns.h"
 #include "trawl/reactor.h"
 #include "trawl/space.h"
+#include "trawl/summary.h"
 #include "trawl/targets.h"
 #include "trawl/work.h"
 
@@ -182,40 +183,6 @@ static double
 seconds_since(uint64_t start)
 {
 	return (double)(reactor_clock() - start) / (double)REACTOR_NS_PER_S;
-}
-
-static void
-summary(const struct out_stats *st, const struct nameprep *np,
-    const struct namefeed_stats *live, bool discovering,
-    const struct pace_stats *path)
-{
-	const struct namefeed_stats *pre = nameprep_stats(np);
-	size_t resolved = pre->resolved + live->resolved;
-	size_t unresolved = pre->unresolved + live->unresolved;
-	char names[160] = "", lost[200];
-
-	if (discovering)
-		snprintf(names, sizeof(names), "; names: %zu discovered, %zu "
-		    "resolved, %zu unresolved", nameprep_discovered(np),
-		    resolved, unresolved);
-	else if (resolved + unresolved > 0)
-		snprintf(names, sizeof(names), "; names: %zu resolved, %zu "
-		    "unresolved", resolved, unresolved);
-	/* What the path lost: why the scan took the time it did. */
-	pace_describe(path, false, lost, sizeof(lost));
-	log_info("%llu probes, %llu open, %llu closed, %llu filtered, "
-	    "%llu unreachable in %.2f s (%.0f probes/s)%s%s%s%s%s%s",
-	    (unsigned long long)st->probes,
-	    (unsigned long long)st->count[STATE_OPEN],
-	    (unsigned long long)st->count[STATE_CLOSED],
-	    (unsigned long long)st->count[STATE_FILTERED],
-	    (unsigned long long)st->count[STATE_UNREACHABLE],
-	    st->elapsed_s,
-	    st->elapsed_s > 0 ? (double)st->probes / st->elapsed_s : 0.0,
-	    names, lost[0] != '\0' ? "; " : "", lost,
-	    st->interrupted ? ", interrupted" : "",
-	    st->failed != NULL ? ", stopped: " : "",
-	    st->failed != NULL ? st->failed : "");
 }
 
 /* One scan and everything it drives, from the first output to the last. */
@@ -477,6 +444,86 @@ scan_run(struct scanrun *sr)
  * After the engines: the changes since the last run, the outputs closed,
  * the summary, and what becomes of the work left.  The exit status.
  */
+/*
+ * The engines are done: the PTR answers still out and the live names are
+ * waited for, and st says what the run did.  EXIT_DONE, or EXIT_FAILED
+ * when the names could not be finished.
+ */
+static int
+scan_tally(struct scanrun *sr, int hrc, uint64_t start, struct out_stats *st,
+    struct namefeed_stats *fs)
+{
+	int status = EXIT_DONE;
+
+	/*
+	 * The hosts waiting for a PTR name are written as the answers come.
+	 * A run stopped or failed does not wait.
+	 */
+	if (sr->rdns != NULL && hrc == 0 && stop_signal == 0 &&
+	    rdns_wait(sr->rdns, &stop_signal) != 0 && stop_signal == 0)
+		log_warn("cannot wait for PTR names: %s", strerror(errno));
+	if (sr->feed != NULL) {
+		if (namefeed_finish(sr->feed) != 0)
+			status = EXIT_FAILED;
+		namefeed_get_stats(sr->feed, fs);
+	}
+	collect_counts(sr->relay.col, st->count);
+	for (int i = 0; i < STATE_COUNT; i++)
+		if (i != STATE_UNRESOLVED)
+			st->probes += st->count[i];
+	st->hosts = space_hosts(sr->space);
+	st->elapsed_s = seconds_since(start);
+	/*
+	 * Interrupted: the user stopped it.  A run stopped by an error says
+	 * which, not "interrupted" (a full disk is nobody's Ctrl-C).  A
+	 * signal that came once every probe was done stopped nothing.
+	 */
+	st->interrupted = hrc == 0 && stop_signal != 0 && (sr->live ||
+	    work_left(sr->hub));
+	st->failed = hrc == -1 ? (sr->relay.ck_failed ? "checkpoint failed" :
+	    "output failed") : hrc == -2 ?
+	    "cannot open connections" : hrc == -3 ? "cannot start a thread" :
+	    NULL;
+	return status;
+}
+
+/*
+ * What becomes of the resume file, said to the user: saved for a run
+ * stopped early (by the user or an error), removed for one complete (and only then the baseline
+ * replaced: a crash before that compares again next time), the last
+ * checkpoint kept when the rest could not be saved.  The status.
+ */
+static int
+scan_resume_end(struct scanrun *sr, bool early, bool kept, bool compared,
+    struct resume_output *files, size_t nfiles, int status)
+{
+	struct work *w = sr->work;
+
+	if (early && sr->live) {
+		/*
+		 * Where names landed in the order depends on when they
+		 * resolved: no later run could find the same positions.
+		 */
+		log_warn("stopped; names were resolved during the scan, so it "
+		    "cannot be resumed: give --resume FILE from the start");
+	} else if (kept) {
+		/* The last checkpoint, if any, is as good as it was. */
+		if (checkpoint_count(sr->relay.ck) > 0 || w->resumed)
+			log_warn("'%s' holds the last checkpoint: trawl "
+			    "--resume %s with the same arguments continues "
+			    "from it", w->resume_path, w->resume_path);
+	} else if (early) {
+		if (work_save(w, sr->cmp, sr->hub, files, nfiles) == 0)
+			log_warn("stopped; to continue: trawl --resume %s "
+			    "with the same arguments", w->resume_path);
+	} else {
+		work_complete(w);
+		if (compared && compare_save(sr->cmp) != 0)
+			status = EXIT_FAILED;
+	}
+	return status;
+}
+
 static int
 scan_close(struct scanrun *sr, int hrc, uint64_t start)
 {
@@ -487,39 +534,10 @@ scan_close(struct scanrun *sr, int hrc, uint64_t start)
 	struct resume_output *files = NULL;
 	size_t nfiles = 0;
 	char msg[1024];
-	int status = EXIT_DONE, err;
+	int status, err;
 	bool out_failed, stopped, saved = true, compared = false;
 
-	/*
-	 * The engines are done, the PTR answers still out are not: the
-	 * hosts waiting for them are written as they come.  A run stopped
-	 * or failed does not wait.
-	 */
-	if (sr->rdns != NULL && hrc == 0 && stop_signal == 0 &&
-	    rdns_wait(sr->rdns, &stop_signal) != 0 && stop_signal == 0)
-		log_warn("cannot wait for PTR names: %s", strerror(errno));
-	if (sr->feed != NULL) {
-		if (namefeed_finish(sr->feed) != 0)
-			status = EXIT_FAILED;
-		namefeed_get_stats(sr->feed, &fs);
-	}
-	collect_counts(sr->relay.col, st.count);
-	for (int i = 0; i < STATE_COUNT; i++)
-		if (i != STATE_UNRESOLVED)
-			st.probes += st.count[i];
-	st.hosts = space_hosts(sr->space);
-	st.elapsed_s = seconds_since(start);
-	/*
-	 * Interrupted: the user stopped it.  A run stopped by an error says
-	 * which, not "interrupted" (a full disk is nobody's Ctrl-C).  A
-	 * signal that came once every probe was done stopped nothing.
-	 */
-	st.interrupted = hrc == 0 && stop_signal != 0 && (sr->live ||
-	    work_left(sr->hub));
-	st.failed = hrc == -1 ? (sr->relay.ck_failed ? "checkpoint failed" :
-	    "output failed") : hrc == -2 ?
-	    "cannot open connections" : hrc == -3 ? "cannot start a thread" :
-	    NULL;
+	status = scan_tally(sr, hrc, start, &st, &fs);
 	stopped = (st.interrupted || hrc != 0) && !sr->live;
 	/*
 	 * Every host held is written now, a part of one too; a run that
@@ -566,33 +584,18 @@ scan_close(struct scanrun *sr, int hrc, uint64_t start)
 		status = EXIT_FAILED;
 	}
 	hub_pace(sr->hub, &path);
-	if (!rc->quiet)
-		summary(&st, sr->np, &fs, rc->names.ndomains > 0, &path);
-	if ((st.interrupted || hrc != 0) && sr->live) {
-		/*
-		 * Where names landed in the order depends on when they
-		 * resolved: no later run could find the same positions.
-		 */
-		log_warn("stopped; names were resolved during the scan, so it "
-		    "cannot be resumed: give --resume FILE from the start");
-	} else if (out_failed || !saved) {
-		/* The last checkpoint, if any, is as good as it was. */
-		if (checkpoint_count(sr->relay.ck) > 0 || sr->work->resumed)
-			log_warn("'%s' holds the last checkpoint: trawl "
-			    "--resume %s with the same arguments continues "
-			    "from it", sr->work->resume_path,
-			    sr->work->resume_path);
-	} else if (stopped) {
-		if (work_save(sr->work, sr->cmp, sr->hub, files,
-		    nfiles) == 0)
-			log_warn("stopped; to continue: trawl --resume %s "
-			    "with the same arguments", sr->work->resume_path);
-	} else {
-		work_complete(sr->work);
-		/* Last: a crash before it compares again next time. */
-		if (compared && compare_save(sr->cmp) != 0)
-			status = EXIT_FAILED;
+	if (!rc->quiet) {
+		struct summary_names names = {
+			.before = nameprep_stats(sr->np),
+			.during = &fs,
+			.discovering = rc->names.ndomains > 0,
+			.discovered = nameprep_discovered(sr->np),
+		};
+
+		summary_log(&st, &names, &path);
 	}
+	status = scan_resume_end(sr, (st.interrupted || hrc != 0),
+	    out_failed || !saved, compared, files, nfiles, status);
 	if (status == EXIT_DONE && !st.interrupted &&
 	    space_hosts(sr->space) == 0) {
 		log_error("no target address to scan");
