@@ -20,6 +20,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <dirent.h>
 #include <sys/random.h>
 #include <sys/stat.h>
 #include <time.h>
@@ -506,4 +507,40 @@ fail:
 	snprintf(err, errlen, "%s '%s': %s", what, path, strerror(e));
 	errno = e;
 	return -1;
+}
+
+void
+statefile_sweep(const char *path)
+{
+	const char *slash = strrchr(path, '/');
+	const char *base = slash != NULL ? slash + 1 : path;
+	size_t blen = strlen(base);
+	char *dir;
+	DIR *d;
+	struct dirent *de;
+
+	if (slash == NULL)
+		dir = strdup(".");
+	else if (slash == path)
+		dir = strdup("/");
+	else
+		dir = strndup(path, (size_t)(slash - path));
+	if (dir == NULL)
+		return;
+	if ((d = opendir(dir)) == NULL) {
+		free(dir);
+		return;
+	}
+	while ((de = readdir(d)) != NULL) {
+		const char *n = de->d_name, *hex = n + blen + 5;
+
+		/* Exactly open_temp()'s names: nothing else is ours. */
+		if (strncmp(n, base, blen) != 0 ||
+		    strncmp(n + blen, ".tmp-", 5) != 0 || strlen(hex) != 12 ||
+		    strspn(hex, hexdigits) != 12)
+			continue;
+		(void)unlinkat(dirfd(d), n, 0);
+	}
+	closedir(d);
+	free(dir);
 }

@@ -15,6 +15,7 @@
 #include "trawl/reactor.h"
 #include "trawl/shard.h"
 #include "trawl/space.h"
+#include "trawl/statefile.h"
 #include "trawl/work.h"
 
 #define DEFAULT_RESUME_FILE "trawl.resume"
@@ -306,4 +307,8 @@ work_complete(const struct work *w)
 		if (unlink(w->found_path[i]) != 0 && errno != ENOENT)
 			log_warn("cannot remove '%s': %s", w->found_path[i],
 			    strerror(errno));
+	/* What a save killed before its rename left next to them. */
+	statefile_sweep(w->resume_path);
+	for (unsigned i = 0; i < 2; i++)
+		statefile_sweep(w->found_path[i]);
 }

@@ -90,5 +90,11 @@ typedef int statefile_write_fn(const void *ctx, struct wbuf *w);
  */
 int statefile_save(const char *path, const char *kind, statefile_write_fn *fn,
     const void *ctx, char *err, size_t errlen);
+/*
+ * Remove the temporary files statefile_save() left next to path when it
+ * was killed between creating one and renaming it ("PATH.tmp-" and 12 hex
+ * digits): for the end of a scan, once nothing saves path any more.
+ */
+void statefile_sweep(const char *path);
 
 #endif

@@ -659,6 +659,42 @@ write_nested(const void *ctx, struct wbuf *w)
 	return 0;
 }
 
+/* The temporaries a killed save left, and nothing else, are swept. */
+START_TEST(sweep_litter)
+{
+	static const char *const names[] = {
+		"r.resume", "r.resume.tmp-0123456789ab", "r.resume.tmp-xyz",
+		"r.resume.tmp-0123456789abc", "other.tmp-0123456789ab",
+		"r.resume.found.0.tmp-a1b2c3d4e5f6",
+	};
+	char path[512], *got;
+
+	make_dir();
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		int fd;
+
+		snprintf(path, sizeof(path), "%s/%s", dir, names[i]);
+		fd = open(path, O_WRONLY | O_CREAT | O_EXCL, 0600);
+		ck_assert_int_ge(fd, 0);
+		close(fd);
+	}
+	snprintf(path, sizeof(path), "%s/r.resume", dir);
+	statefile_sweep(path);
+	got = list_dir();
+	ck_assert_str_eq(got, "other.tmp-0123456789ab,r.resume,"
+	    "r.resume.found.0.tmp-a1b2c3d4e5f6,r.resume.tmp-0123456789abc,"
+	    "r.resume.tmp-xyz");
+	free(got);
+	snprintf(path, sizeof(path), "%s/r.resume.found.0", dir);
+	statefile_sweep(path);
+	got = list_dir();
+	ck_assert_str_eq(got, "other.tmp-0123456789ab,r.resume,"
+	    "r.resume.tmp-0123456789abc,r.resume.tmp-xyz");
+	free(got);
+	remove_tree(dir);
+}
+END_TEST
+
 START_TEST(two_writers)
 {
 	char path[128], err[256], *text, *a, *b;
@@ -756,6 +792,7 @@ statefile_suite(void)
 	tcase_add_test(wr, save_and_read_back);
 	tcase_add_test(wr, save_keeps_mode);
 	tcase_add_test(wr, save_fails_cleanly);
+	tcase_add_test(wr, sweep_litter);
 	tcase_add_test(wr, two_writers);
 	tcase_add_test(wr, writers_at_once);
 	tcase_set_timeout(wr, 60);
