@@ -400,6 +400,19 @@ open_temp(const char *path, char **tmp)
 	return -1;
 }
 
+/* The directory of path, allocated: "." for a bare name. */
+static char *
+dir_of(const char *path)
+{
+	const char *slash = strrchr(path, '/');
+
+	if (slash == NULL)
+		return strdup(".");
+	if (slash == path)
+		return strdup("/");
+	return strndup(path, (size_t)(slash - path));
+}
+
 /*
  * fsync the directory holding path, so that the rename itself survives a
  * crash.  Some file systems cannot sync a directory (EINVAL): the rename
@@ -408,17 +421,10 @@ open_temp(const char *path, char **tmp)
 static int
 sync_dir(const char *path)
 {
-	const char *slash = strrchr(path, '/');
 	char *dir;
 	int fd, rc = 0, saved;
 
-	if (slash == NULL)
-		dir = strdup(".");
-	else if (slash == path)
-		dir = strdup("/");
-	else
-		dir = strndup(path, (size_t)(slash - path));
-	if (dir == NULL)
+	if ((dir = dir_of(path)) == NULL)
 		return -1;
 	fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	saved = errno;
@@ -519,13 +525,7 @@ statefile_sweep(const char *path)
 	DIR *d;
 	struct dirent *de;
 
-	if (slash == NULL)
-		dir = strdup(".");
-	else if (slash == path)
-		dir = strdup("/");
-	else
-		dir = strndup(path, (size_t)(slash - path));
-	if (dir == NULL)
+	if ((dir = dir_of(path)) == NULL)
 		return;
 	if ((d = opendir(dir)) == NULL) {
 		free(dir);
