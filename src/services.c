@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "trawl/services.h"
+#include "trawl/vec.h"
 
 struct services {
 	const char **name;	/* by port; NULL: no name */
@@ -47,20 +48,15 @@ services_free(struct services *s)
 static bool
 own(struct services *s, uint16_t port, const char *name)
 {
-	char *copy;
+	char *copy, **slot;
 
-	if (s->nowned == s->owned_cap) {
-		size_t cap = s->owned_cap ? s->owned_cap * 2 : 256;
-		char **v = realloc(s->owned, cap * sizeof(*v));
-
-		if (v == NULL)
-			return false;
-		s->owned = v;
-		s->owned_cap = cap;
-	}
 	if ((copy = strdup(name)) == NULL)
 		return false;
-	s->owned[s->nowned++] = copy;
+	if ((slot = VEC_PUSH(s->owned, s->nowned, s->owned_cap)) == NULL) {
+		free(copy);
+		return false;
+	}
+	*slot = copy;
 	s->name[port] = copy;
 	return true;
 }
