@@ -132,10 +132,11 @@ FAST = ['-t', '500']
 
 
 def sub(argv, what, wrap=None, ok=(0,)):
-    r = subprocess.run((wrap or []) + argv, capture_output=True, text=True,
-                       timeout=600)
-    ck.check(r.returncode in ok, '%s: exit %d: %s'
-             % (what, r.returncode, r.stderr.strip()[-500:]))
+    """A command through the harness (logged, killed if it hangs), its
+    exit status checked."""
+    r = netns.run(argv, timeout=600, wrap=wrap)
+    ck.check(r.rc in ok, '%s: exit %r: %s'
+             % (what, r.rc, r.err.strip()[-500:]))
     return r
 
 
@@ -314,7 +315,7 @@ if HOSTS_WRAP is not None:
 if v4x is not None:
     html = os.path.join(tmp, 'trawl.html')
     r = sub(['xsltproc', '-o', html, XSL, v4x], 'xsltproc nmap.xsl')
-    if r.returncode == 0:
+    if r.rc == 0:
         with open(html, errors='replace') as f:
             page = f.read()
         closed1 = sum(1 for (ip, _), st in truth.state.items()
