@@ -138,8 +138,8 @@ has_ci(const uint8_t *b, size_t n, const char *p)
 }
 
 /*
- * Whether p is in b as a word of its own (not "ESMTP" in "NOESMTPX"),
- * case-insensitive.
+ * Whether p is in b as a word of its own, case-insensitive: not "SMTP" in
+ * "ESMTPX" nor in a host name, "smtp-gw.example.org".
  */
 static bool
 has_word_ci(const uint8_t *b, size_t n, const char *p)
@@ -148,8 +148,8 @@ has_word_ci(const uint8_t *b, size_t n, const char *p)
 
 	while ((at = find_ci(b + from, n - from, p)) < n - from) {
 		at += from;
-		if ((at == 0 || !is_word(b[at - 1])) &&
-		    (at + len == n || !is_word(b[at + len])))
+		if ((at == 0 || !is_vchar(b[at - 1])) &&
+		    (at + len == n || !is_vchar(b[at + len])))
 			return true;
 		from = at + 1;
 	}
@@ -854,6 +854,9 @@ greeting_enough(const uint8_t *b, size_t n)
 	 */
 	if (n >= 2 && n < 5 && b[1] == 0)
 		return false;
+	/* Telnet's options (IAC WILL, DO...): they wait for answers. */
+	if (n >= 3 && b[0] == 0xff && b[1] >= 0xfb && b[1] <= 0xfe)
+		return true;
 	return memchr(b, '\n', n) != NULL;
 }
 
