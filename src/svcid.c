@@ -702,7 +702,8 @@ http_status(const uint8_t *b, size_t n)
 		return 0;
 	while (i < n && b[i] == ' ')
 		i++;
-	if (n - i < 3 || !is_digit(b[i]) || !is_digit(b[i + 1]) ||
+	/* Three digits, the first of them a class from 1 to 9. */
+	if (n - i < 3 || b[i] < '1' || b[i] > '9' || !is_digit(b[i + 1]) ||
 	    !is_digit(b[i + 2]) || (n - i > 3 && is_digit(b[i + 3])))
 		return 0;
 	return (b[i] - '0') * 100 + (b[i + 1] - '0') * 10 + (b[i + 2] - '0');

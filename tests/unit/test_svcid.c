@@ -382,6 +382,7 @@ START_TEST(http_headers)
 	    "\r\n"), &h));
 	ck_assert_str_eq(h.title, "");
 	ck_assert(!svcid_http(LIT("HTTP/1.1 2000 OK\r\n\r\n"), &h));
+	ck_assert(!svcid_http(LIT("HTTP/1.1 020 OK\r\n\r\n"), &h));
 	ck_assert_int_eq(h.status, 0);
 	ck_assert(!svcid_http(LIT("GET / HTTP/1.1\r\n\r\n"), &h));
 }
