@@ -309,12 +309,23 @@ id_ssh(const uint8_t *b, size_t n, struct found *f)
 		if (len - sw == 7 || is_space(b[sw + 7]))
 			return true;
 		i = sw + 8;
-		v = vrun(b + i, len - i);
-		/* "9.2p1 Debian-2+deb12u10": [ -]{1,2}Debian[ -_](.+) */
+		/*
+		 * The version is [\w.]+: nmap leaves a patch's suffix out
+		 * ("7.4p1-hpn14v5" is 7.4p1), but shows a Debian or Ubuntu
+		 * revision: "9.2p1 Debian-2+deb12u10" matches
+		 * [ -]{1,2}Debian[ -_](.+).
+		 */
+		for (v = 0; i + v < len && (is_word(b[i + v]) ||
+		    b[i + v] == '.'); v++)
+			;
 		rest = i + v;
-		if (v > 0 && rest < len && b[rest] == ' ') {
+		if (v > 0 && rest < len && (b[rest] == ' ' ||
+		    b[rest] == '-')) {
 			size_t d = rest + 1;
 			const char *distro = NULL;
+
+			if (d < len && (b[d] == ' ' || b[d] == '-'))
+				d++;
 
 			if (starts(b + d, len - d, "Debian"))
 				distro = "Debian";
@@ -483,7 +494,7 @@ id_pgsql(const uint8_t *b, size_t n, struct found *f)
 	return false;
 }
 
-/* The first "220" line of a reply that carries product's name. */
+/* Where what is in a line of b, and how much of that line is left there. */
 static size_t
 find_line(const uint8_t *b, size_t n, const char *what, size_t *lenp)
 {

@@ -119,6 +119,11 @@ static const struct reply {
 	    "Ubuntu Linux; protocol 2.0", true },
 	{ SVC_PROBE_NULL, LIT("SSH-2.0-OpenSSH_9.6\r\n"), "ssh", "OpenSSH",
 	    "9.6", "protocol 2.0", true },
+	{ SVC_PROBE_NULL, LIT("SSH-2.0-OpenSSH_7.4p1-hpn14v5\r\n"), "ssh",
+	    "OpenSSH", "7.4p1", "protocol 2.0", true },
+	{ SVC_PROBE_NULL, LIT("SSH-2.0-OpenSSH_7.9p1 Raspbian-10+deb10u2"
+	    "\r\n"), "ssh", "OpenSSH", "7.9p1 Raspbian 10+deb10u2",
+	    "protocol 2.0", true },
 	{ SVC_PROBE_NULL, LIT("SSH-2.0-dropbear_2022.83\r\n"), "ssh",
 	    "Dropbear sshd", "2022.83", "protocol 2.0", true },
 	{ SVC_PROBE_NULL, LIT("SSH-2.0-dropbear\r\n"), "ssh",
