@@ -57,7 +57,7 @@ def split_version(v):
     return up, rev
 
 
-# --- witnesses: speak each protocol once --------------------------------------
+# --- witnesses: speak each protocol once -------------------------------------
 
 def _connect(addr, port, timeout):
     s = socket.socket(netns.family_of(addr), socket.SOCK_STREAM)
@@ -133,7 +133,7 @@ def _http(s, addr):
     return data
 
 
-# --- daemons ------------------------------------------------------------------
+# --- daemons -----------------------------------------------------------------
 
 class Daemon:
     """A daemon started in the foreground, its output in a log file;
@@ -148,8 +148,10 @@ class Daemon:
         self.proc = subprocess.Popen(self.argv, stdin=subprocess.DEVNULL,
                                      stdout=self.logf,
                                      stderr=subprocess.STDOUT,
-                                     start_new_session=True)
+                                     start_new_session=True,
+                                     preexec_fn=_die_with_parent)
         self.seen = {}
+        self.stopped = False
 
     def tail(self):
         try:
@@ -183,6 +185,9 @@ class Daemon:
         return None
 
     def stop(self):
+        if self.stopped:
+            return
+        self.stopped = True
         if self.proc.poll() is None:
             try:
                 os.killpg(self.proc.pid, 15)
@@ -203,6 +208,14 @@ class Daemon:
         except OSError:
             pass
         self.logf.close()
+
+
+def _die_with_parent():
+    """In the child before exec: SIGKILL when the test process dies (a
+    daemon must not outlive a test killed by meson's time limit)."""
+    import ctypes
+    libc = ctypes.CDLL(None, use_errno=True)
+    libc.prctl(1, 9, 0, 0, 0)       # PR_SET_PDEATHSIG, SIGKILL
 
 
 def need(path, pkg):
@@ -266,7 +279,7 @@ def _timegm(t):
     return calendar.timegm(t)
 
 
-# --- hostile servers -------------------------------------------------------------
+# --- hostile servers ---------------------------------------------------------
 
 class Hostile:
     """A listening socket on (addr, port) whose every connection is

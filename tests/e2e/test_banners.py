@@ -39,6 +39,7 @@ greeting, the TLS handshake), what openssl x509 says of the certificates.
 (5) 50 ports of a server that sends 64 MiB and more as fast as it can:
     trawl's peak RSS (VmHWM, sampled until it exits) stays under 64 MiB.
 """
+import atexit
 import csv
 import io
 import ipaddress
@@ -46,6 +47,7 @@ import json
 import os
 import re
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -103,7 +105,7 @@ if not HAVE_XSLT:
     ck.cannot_run('xsltproc(1) or %s missing (xsltproc, nmap): the XML not '
                   'rendered' % XSL)
 
-# --- ground truth: the packages ------------------------------------------------
+# --- ground truth: the packages ----------------------------------------------
 
 VERSIONS = {}
 for pkg in ('openssh-server', 'nginx-light', 'redis-server', 'vsftpd',
@@ -228,17 +230,23 @@ def san_set(names):
     return out
 
 
-# --- the daemons ---------------------------------------------------------------
+# --- the daemons -------------------------------------------------------------
 
 daemons = []
 hostiles = []
 
 
 def teardown():
-    for h in hostiles:
-        h.stop()
+    while hostiles:
+        hostiles.pop().stop()
     for d in daemons:
         d.stop()
+
+
+# Every daemon goes, however the test ends: checks done, a harness error
+# (sys.exit), an exception, or SIGTERM (meson's time limit).
+atexit.register(teardown)
+signal.signal(signal.SIGTERM, lambda *_: sys.exit(1))
 
 
 def start(name, argv, endpoints, wrap=None):
@@ -430,7 +438,7 @@ for (addr, port), what in sorted(SEEN.items(), key=str):
                              'up: %r' % (addr, port, f.daemon, reply[:600]))
 netns.log('every daemon answers: %s' % PSPEC)
 
-# --- trawl's outputs -------------------------------------------------------------
+# --- trawl's outputs ---------------------------------------------------------
 
 FORMATS = ('ndjson', 'xml', 'grep', 'csv', 'text')
 
@@ -616,7 +624,7 @@ def grep_version(f):
     return ' '.join(parts).replace('/', '|')
 
 
-# --- (1), (2): the daemons -----------------------------------------------------
+# --- (1), (2): the daemons ---------------------------------------------------
 
 def check_record(rec, ip, f, what):
     """One NDJSON record against the fixture f."""
@@ -814,7 +822,7 @@ netns.log('--- (2) the daemons on %s' % V6)
 paths6, r6 = scan('daemons6', [V6], ','.join(map(str, PORTS6)))
 check_daemons('daemons6', V6, PORTS6, paths6, r6)
 
-# --- (3) nmap -sV ------------------------------------------------------------------
+# --- (3) nmap -sV ------------------------------------------------------------
 
 if HAVE_NMAP:
     netns.log('--- (3) nmap -sT -sV on the same ports')
@@ -871,7 +879,7 @@ if HAVE_NMAP:
     for r in rows:
         netns.log('  ' + '  '.join(c.ljust(w) for c, w in zip(r, widths)))
 
-# --- (4) hostile servers -------------------------------------------------------------
+# --- (4) hostile servers -----------------------------------------------------
 
 netns.log('--- (4) hostile servers, --banner-timeout %d' % BANNER_TIMEOUT)
 H1, H2 = '127.0.0.2', '127.0.0.3'
@@ -949,7 +957,7 @@ ck.check(any(r.get('client_hello') for r in reset.snapshot()) and
          'failures were never exercised')
 ck.check(silent.snapshot(), 'silent: trawl never connected')
 
-# --- (5) memory with 50 ports of floods ---------------------------------------------
+# --- (5) memory with 50 ports of floods --------------------------------------
 
 netns.log('--- (5) 50 ports that send 64 MiB and more')
 H3 = '127.0.0.4'
