@@ -802,6 +802,24 @@ def check_daemons(tag, ip, ports, paths, r):
             if v is not None and k in row:
                 ck.check(row[k] == v, '%s CSV %s:%d: %s %r, want %r'
                          % (tag, ip, port, k, row[k], v))
+        if f.cert is not None:
+            facts = CERTS[f.cert]
+            for col, k in (('tls_sha256', 'sha256'),
+                           ('tls_not_after', 'not_after'),
+                           ('tls_subject', 'subject')):
+                if col in head:
+                    ck.check(row[col] == facts[k], '%s CSV %s:%d: %s %r, '
+                             'openssl x509 says %r' % (tag, ip, port, col,
+                                                       row[col], facts[k]))
+        if f.http is not None:
+            for col, k in (('http_status', 'status'),
+                           ('http_location', 'location'),
+                           ('http_title', 'title')):
+                want = f.http[k]
+                if col in head and (want is not None or k == 'location'):
+                    ck.check(row[col] == str(want or ''), '%s CSV %s:%d: '
+                             '%s %r, want %r' % (tag, ip, port, col,
+                                                 row[col], want))
         if f.kind == 'ssh' and 'banner' in row:
             ck.check(row['banner'].startswith('SSH-2.0-OpenSSH_' + ssh_up),
                      '%s CSV %s:%d: banner %r' % (tag, ip, port,
