@@ -949,6 +949,16 @@ xb = [sc.get('output') for sc in (hx.get((H1, 2000)).findall('script')
       if sc.get('id') == 'banner']
 ck.check(xb and 'pwned' in xb[0] and '"<>&,' in xb[0],
          '%s XML: the hostile banner script %r' % (what, xb))
+if hroot is not None and HAVE_XSLT:
+    html = os.path.join(outdir, 'hostile.html')
+    x = subprocess.run(['xsltproc', '-o', html, XSL, hpaths['xml']],
+                       capture_output=True, text=True)
+    page = read_bytes(html)
+    ck.check(x.returncode == 0 and b'pwned' in page and b'\x1b' not in page,
+             '%s: xsltproc nmap.xsl: exit %d, the page %s the banner, %s raw '
+             'ESC: %s' % (what, x.returncode, 'shows' if b'pwned' in page
+                          else 'lacks', 'with' if b'\x1b' in page else 'no',
+                          x.stderr[-500:]))
 hg = load_grep(hpaths['grep'], what)
 ok, got = states_of(hg, lambda v: v[0])
 ck.check(ok, '%s grepable: %r, want open %r (and the rest closed)'
