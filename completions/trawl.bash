@@ -4,13 +4,13 @@
 # that sourcing it alone is enough.  tests/ops/completion.py checks that
 # every option of `trawl --help` is listed here.
 
-_trawl_opts_arg='--baseline --checkpoint --concurrency --config --ct-url --dns-concurrency
+_trawl_opts_arg='--banner-timeout --baseline --checkpoint --concurrency --config --ct-url --dns-concurrency
 	--exclude --exclude-file --format --host-concurrency --input-file
 	--order --output --ports --rate --resolver --resume --retries --seed
 	--shard --shards --states --stats-every --stylesheet --subdomains
 	--threads
 	--timeout --top-ports --wordlist'
-_trawl_opts_flag='--dry-run --fail-on-change --help --list-names
+_trawl_opts_flag='--banners --dry-run --fail-on-change --help --list-names
 	--no-progress --no-stylesheet --progress --quiet --rdns --version'
 _trawl_shorts='-4 -6 -c -f -h -i -o -p -q -T -t -V -x'
 _trawl_formats='text ndjson xml csv grep changes'

@@ -76,6 +76,13 @@ USAGE = [
     (['-f', 'changes', T],
      'trawl: -f changes needs --baseline FILE, the last run to compare '
      'with', None),
+    # --banners: its time limit alone is a mistake; a bad one is named.
+    (['--banner-timeout', '3000', T],
+     'trawl: --banner-timeout needs --banners', None),
+    (['--banners', '--banner-timeout', '99', T], None, "'99'"),
+    (['--banners', '--banner-timeout', '5s', T], None, "'5s'"),
+    (['--banners=yes', T], "trawl: option '--banners' takes no value",
+     None),
 ]
 for args, exact, piece in USAGE:
     r = netns.run([trawl, *args], timeout=20)

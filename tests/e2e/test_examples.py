@@ -1111,6 +1111,28 @@ def check_xml(path, space, ports):
     return check
 
 
+def check_services(path, by_name=True):
+    """path is NDJSON of a --banners scan: open ports only, each saying
+    how its service was named (the listeners here accept and never
+    speak, so by the port table), at least one of them."""
+    def check(ctx, cmd, res):
+        try:
+            recs = [json.loads(l) for l in ctx.read(path).splitlines()]
+        except (ValueError, OSError) as e:
+            ck.check(False, '%s: %s is not NDJSON: %s' % (cmd.text, path, e))
+            return
+        ck.check(res.rc == 0 and recs, '%s: exit %r, %d records'
+                 % (cmd.text, res.rc, len(recs)))
+        for r in recs:
+            ck.check(r.get('state') == 'open' and
+                     r.get('method') in ('probed', 'table') and
+                     (not by_name or
+                      r.get('host', '').endswith('example.com')),
+                     '%s: record %r: want an open port of a name under '
+                     'example.com with its method' % (cmd.text, r))
+    return check
+
+
 def check_ptr(path):
     """path is an nmap XML document whose hosts with an open port have
     the PTR name dnsmasq gives their address (one of the names of the
@@ -1419,7 +1441,8 @@ def check_journal(ctx, cmd, res):
 QUICK_START = ('apt-get update && apt-get install -y build-essential meson '
                'ninja-build pkg-config check python3 netbase nftables '
                'iproute2 mandoc libc-ares-dev libcurl4-openssl-dev '
-               'libjson-c-dev && meson setup build && ninja -C build && '
+               'libjson-c-dev libssl-dev && meson setup build && ninja -C '
+               'build && '
                './build/trawl localhost')
 
 
@@ -1489,7 +1512,8 @@ EXAMPLES = {
         'sh -n checks the scripts',
         check=check_run_all),
     'trawl [-46hqV] [-c N] [-f FORMAT] [-i FILE] [-o [FORMAT:]FILE] '
-    '[-p PORTS] [-T N] [-t MS] [-x LIST] [--baseline FILE '
+    '[-p PORTS] [-T N] [-t MS] [-x LIST] [--banners [--banner-timeout MS]] '
+    '[--baseline FILE '
     '[--fail-on-change]] [--checkpoint SECONDS] [--config FILE] '
     '[--ct-url URL] '
     '[--dns-concurrency N] [--dry-run] [--exclude-file FILE] '
@@ -1660,6 +1684,13 @@ EXAMPLES = {
         'the addresses of example.com',
         check=all_of(check_xml('names.xml', Space(['192.0.2.0/24']),
                                [22, 80, 443]), check_ptr('names.xml'))),
+    'trawl --banners -p 22,25,80,443,6379 -f ndjson -o services.ndjson '
+    '192.0.2.0/24': Ex(
+        'run', check=check_services('services.ndjson', by_name=False)),
+    'trawl --banners --subdomains example.com -p 22,80,443 -f ndjson -o '
+    'services.ndjson': Ex(
+        'run', add='--ct-url', note='--ct-url added: the crt.sh look-alike',
+        before=start_ct, check=check_services('services.ndjson')),
     'ndiff monday.xml tuesday.xml': Ex(
         'shell', 'exit 1: the scans differ', rc=1, check=check_ndiff,
         needs=('ndiff',)),
