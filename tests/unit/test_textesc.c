@@ -193,6 +193,77 @@ START_TEST(text_and_json)
 }
 END_TEST
 
+/* Bytes that are not a string: a banner's NULs and its last byte. */
+static char *
+escape_bytes(enum textesc_kind kind, const void *b, size_t n)
+{
+	struct sink k;
+	char *out;
+
+	sink_open(&k);
+	textesc_bytes(k.w, kind, b, n);
+	out = sink_take(&k);
+	sink_close(&k);
+	return out;
+}
+
+START_TEST(bytes_with_nuls)
+{
+	static const char b[] = "SSH\0\x1b\"<\xc3\xa9,(/)\xe2\x82";
+	size_t n = sizeof(b) - 1;
+	char *got;
+
+	got = escape_bytes(TEXTESC_JSON, b, n);
+	/* A NUL is a control; a character cut at the end is not UTF-8. */
+	ck_assert_str_eq(got, "SSH\\u0000\\u001b\\\"<\xc3\xa9,(/)"
+	    "\\ufffd\\ufffd");
+	free(got);
+	got = escape_bytes(TEXTESC_XML, b, n);
+	ck_assert_str_eq(got, "SSH\\x00\\x1b&quot;&lt;\xc3\xa9,(/)"
+	    "\\xe2\\x82");
+	free(got);
+	got = escape_bytes(TEXTESC_TEXT, b, n);
+	ck_assert_str_eq(got, "SSH\\x00\\x1b\"<\\xc3\\xa9,(/)"
+	    "\\xe2\\x82");
+	free(got);
+	got = escape_bytes(TEXTESC_GREP, b, n);
+	ck_assert_str_eq(got, "SSH\\x00\\x1b\"<\\xc3\\xa9\\x2c\\x28"
+	    "\\x2f\\x29\\xe2\\x82");
+	free(got);
+	got = escape_bytes(TEXTESC_GREP_VERSION, "OpenSSH 9.2 (protocol 2.0)",
+	    26);
+	ck_assert_str_eq(got, "OpenSSH 9.2 (protocol 2.0)");
+	free(got);
+	got = escape_bytes(TEXTESC_CSV, b, n);
+	ck_assert_str_eq(got, "\"SSH\\x00\\x1b\"\"<\xc3\xa9,(/)"
+	    "\\xe2\\x82\"");
+	free(got);
+	got = escape_bytes(TEXTESC_CSV_INNER, "a\"b,c", 5);
+	ck_assert_str_eq(got, "a\"\"b,c");
+	free(got);
+	/* Nothing at all, and no more than TEXTESC_BYTES_MAX. */
+	got = escape_bytes(TEXTESC_JSON, b, 0);
+	ck_assert_str_eq(got, "");
+	free(got);
+}
+END_TEST
+
+START_TEST(bytes_bounded)
+{
+	char big[TEXTESC_BYTES_MAX + 100];
+	char *got;
+
+	memset(big, 'a', sizeof(big));
+	got = escape_bytes(TEXTESC_TEXT, big, sizeof(big));
+	ck_assert_uint_eq(strlen(got), TEXTESC_BYTES_MAX);
+	free(got);
+	/* A multi-byte character cut by n is escaped, never read past n. */
+	got = escape_bytes(TEXTESC_JSON, "\xf0\x9f\x98\x80", 3);
+	ck_assert_str_eq(got, "\\ufffd\\ufffd\\ufffd");
+	free(got);
+}
+END_TEST
+
 /* A small, fixed generator: the same strings on every run. */
 static uint32_t
 next_rand(uint32_t *s)
@@ -742,6 +813,8 @@ textesc_suite(void)
 	tcase_add_loop_test(tc, grep_table, 0,
 	    (int)(sizeof(grep_pairs) / sizeof(grep_pairs[0])));
 	tcase_add_test(tc, text_and_json);
+	tcase_add_test(tc, bytes_with_nuls);
+	tcase_add_test(tc, bytes_bounded);
 	tcase_add_test(tc, printable);
 	tcase_add_test(tc, xml_any_bytes);
 	tcase_add_test(tc, csv_any_bytes);
