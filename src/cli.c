@@ -33,6 +33,8 @@
 #define DEFAULT_TOP_PORTS 100
 /* A minute of a sweep at most is lost to a crash; its cost does not show. */
 #define DEFAULT_CHECKPOINT_S 60
+/* grab.h: GRAB_TIMEOUT_MS, spelled for --help. */
+#define DEFAULT_BANNER_TIMEOUT_MS 5000
 
 /* For the defaults in the help text, from the numbers themselves. */
 #define STR(x) STR_(x)
@@ -49,6 +51,7 @@ struct cli {
 	unsigned top;				/* --top-ports */
 	bool ports_given, ports_from_config;
 	unsigned shards_env;			/* --shards N */
+	unsigned banner_timeout;		/* 0: not given */
 
 	/* The config file: its words come before argv's. */
 	const char *config;
@@ -363,6 +366,12 @@ static const struct opttab_opt opts[] = {
 	FN(NULL, "retries", 0, "N", parse_retries,
 	    "extra attempts when no answer came (default "
 	    STR(DEFAULT_RETRIES) ",\nmore when the path loses packets)"),
+	FLAG("Services", "banners", 0, rc.scan.banners,
+	    "what answers on each open port: its greeting,\n"
+	    "HTTP head, TLS certificate; service, product, version"),
+	UINT(NULL, "banner-timeout", 0, "MS", banner_timeout, 100, 600000,
+	    "longest time for one port's --banners, milliseconds\n"
+	    "(default " STR(DEFAULT_BANNER_TIMEOUT_MS) ")"),
 	FN("Output", "format", 'f', "FORMAT", parse_format,
 	    "{formats} (default text;\n"
 	    "changes: only what --baseline found changed)"),
@@ -556,6 +565,12 @@ finish(struct cli *c, int argc, char **argv)
 		log_error("--fail-on-change needs --baseline FILE");
 		return CLI_USAGE;
 	}
+	if (c->banner_timeout > 0 && !rc->scan.banners) {
+		log_error("--banner-timeout needs --banners");
+		return CLI_USAGE;
+	}
+	rc->scan.banner_timeout_ms = c->banner_timeout > 0 ?
+	    c->banner_timeout : DEFAULT_BANNER_TIMEOUT_MS;
 	if (rc->names.wordlist != NULL && c->domains.n == 0) {
 		log_error("--wordlist needs --subdomains DOMAIN");
 		return CLI_USAGE;

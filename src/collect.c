@@ -28,6 +28,7 @@
 #include "trawl/heap.h"
 #include "trawl/services.h"
 #include "trawl/space.h"
+#include "trawl/svc.h"
 #include "trawl/target.h"
 #include "trawl/u64map.h"
 #include "trawl/vec.h"
@@ -132,11 +133,20 @@ record_of(struct collect *c, uint64_t host, uint64_t group, bool create)
 	return r;
 }
 
+/* A record's ports, and what answered on them (--banners). */
+static void
+ports_free(struct record *r)
+{
+	for (size_t i = 0; i < r->nports; i++)
+		svc_free((struct svc *)r->ports[i].svc);
+	free(r->ports);
+}
+
 static void
 record_free(struct collect *c, struct record *r)
 {
 	u64map_del(&c->held, r->host);
-	free(r->ports);
+	ports_free(r);
 	free(r->ptr);
 	free(r);
 }
@@ -172,7 +182,7 @@ collect_free(struct collect *c)
 			struct record *r = (struct record *)(uintptr_t)
 			    c->held.slots[i].value;
 
-			free(r->ports);
+			ports_free(r);
 			free(r->ptr);
 			free(r);
 		}
@@ -332,6 +342,7 @@ emit(struct collect *c, struct record *r)
 	h.addr = target_ntop(family, addr, text, sizeof(text));
 	h.nnames = space_names(c->space, r->host, &h.names);
 	h.rdns = c->ask != NULL;
+	h.banners = c->run != NULL && c->run->banners;
 	h.ptr = r->ptr;
 	h.up = r->count[STATE_OPEN] + r->count[STATE_CLOSED] > 0;
 	h.start = r->start;
@@ -501,6 +512,8 @@ purge(struct record *r, enum state st)
 	for (size_t i = 0; i < r->nports; i++)
 		if (r->ports[i].state != st)
 			r->ports[n++] = r->ports[i];
+		else
+			svc_free((struct svc *)r->ports[i].svc);
 	r->nports = n;
 }
 
@@ -513,6 +526,14 @@ ask(struct collect *c, struct record *r)
 
 	r->asked = true;
 	r->ptr_wait = c->ask(c->ask_ctx, r->host, family, addr) == 0;
+}
+
+/* What answered on ports that will not be kept (scan.h: owned here). */
+static void
+events_drop(const struct scan_event *ev, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		svc_free(ev[i].svc);
 }
 
 int
@@ -532,6 +553,7 @@ collect_deliver(void *ctx, const struct scan_event *ev, size_t n,
 		r = record_of(c, ev[i].host, ev[i].group, true);
 		if (r == NULL) {
 			c->oom = 1;
+			events_drop(ev + i, n - i);
 			return -1;
 		}
 		if (st == STATE_OPEN && c->ask != NULL && !r->asked)
@@ -548,11 +570,13 @@ collect_deliver(void *ctx, const struct scan_event *ev, size_t n,
 			/* One too many to list: the ones held go too. */
 			if ((c->keep_few & bit) && r->count[st] == OUT_FEW + 1)
 				purge(r, st);
+			svc_free(ev[i].svc);
 			continue;
 		}
 		if (vec_reserve(&r->ports, &r->cap, r->nports + 1,
 		    sizeof(*r->ports)) != 0) {
 			c->oom = 1;
+			events_drop(ev + i, n - i);
 			return -1;
 		}
 		p = &r->ports[r->nports++];
@@ -561,6 +585,7 @@ collect_deliver(void *ctx, const struct scan_event *ev, size_t n,
 		p->err = ev[i].err;
 		p->rtt_ns = ev[i].rtt_ns;
 		p->service = NULL;
+		p->svc = ev[i].svc;
 	}
 	release(c, done_below);
 	return outputs_flush(c);

@@ -44,11 +44,13 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "trawl/grab.h"
 #include "trawl/iter.h"
 #include "trawl/reactor.h"
 #include "trawl/scan.h"
 #include "trawl/space.h"
 #include "trawl/srcport.h"
+#include "trawl/svc.h"
 #include "trawl/vec.h"
 #include "trawl/pace.h"
 
@@ -89,6 +91,8 @@ struct probe {
 	uint8_t free;			/* silent attempts given back (pace) */
 	uint8_t family;			/* of the socket of the last attempt */
 	bool spare;			/* io.fd is open, refused, reusable */
+	bool grabbing;			/* open; its grab (grab.h) goes on */
+	uint64_t rtt;			/* of its connection, while grabbing */
 };
 
 /*
@@ -138,6 +142,9 @@ struct engine {
 	struct probe *retry_head, *retry_tail;
 	struct probe *parked;		/* waiting for their host (--host-c.) */
 	unsigned inflight;
+	/* --banners: open ports' grabs, their slots held (NULL: none). */
+	struct grabber *grabber;
+	unsigned grabbing;
 
 	/* The path's pace, timeouts and retries; --rate, --host-c. */
 	struct pace pace;
@@ -378,7 +385,10 @@ window_adjust(struct engine *e, unsigned before)
 static unsigned
 limit(const struct engine *e)
 {
-	return e->window < e->ceiling ? e->window : e->ceiling;
+	/* A grab holds a socket too: it counts against the ceiling. */
+	unsigned room = e->ceiling > e->grabbing ? e->ceiling - e->grabbing : 0;
+
+	return e->window < room ? e->window : room;
 }
 
 static void
@@ -444,7 +454,8 @@ slot_left(const struct engine *e)
 }
 
 static void
-probe_finish(struct engine *e, struct probe *p, enum state st, int err)
+probe_finish_svc(struct engine *e, struct probe *p, enum state st, int err,
+    struct svc *svc)
 {
 	struct scan_event *ev = &e->events[e->nevents++];
 
@@ -456,11 +467,20 @@ probe_finish(struct engine *e, struct probe *p, enum state st, int err)
 	ev->err = err;
 	ev->attempts = p->attempts;
 	ev->rtt_ns = st == STATE_FILTERED && err == 0 ? 0 :
+	    svc != NULL || p->rtt != 0 ? p->rtt :
 	    reactor_now(e->reactor) - p->start;
+	ev->svc = svc;
+	p->rtt = 0;
 	probe_release(e, p);
 	if (e->nevents == EVENT_BATCH)
 		events_flush(e, false);
 	calm(e);
+}
+
+static void
+probe_finish(struct engine *e, struct probe *p, enum state st, int err)
+{
+	probe_finish_svc(e, p, st, err, NULL);
 }
 
 static void
@@ -523,6 +543,55 @@ self_connected(int fd, const struct sockaddr_storage *to)
 	}
 }
 
+/* A grab ended: the probe's verdict, open, goes out with what it found. */
+static void
+grab_done(void *arg, struct svc *svc)
+{
+	struct probe *p = arg;
+	struct engine *e = p->engine;
+
+	p->grabbing = false;
+	e->grabbing--;
+	if (e->sink_failed) {
+		/* Nobody to tell: the slot is free, the rest forgotten. */
+		svc_free(svc);
+		probe_release(e, p);
+		return;
+	}
+	probe_finish_svc(e, p, STATE_OPEN, 0, svc != NULL ? svc : NULL);
+}
+
+/*
+ * --banners: the connection the probe opened, handed to a grab instead of
+ * being closed.  The probe keeps its slot (and its group) until the grab
+ * ends.  False when there is no grab to be had: close it as usual.
+ */
+static bool
+grab(struct engine *e, struct probe *p, int fd,
+    const struct sockaddr_storage *to)
+{
+	char name[256];
+	bool named;
+
+	if (e->grabber == NULL || e->stopping)
+		return false;
+	named = e->sink.name != NULL &&
+	    e->sink.name(e->sink.ctx, p->host, name, sizeof(name));
+	p->rtt = reactor_now(e->reactor) - p->start;
+	if (p->rtt == 0)
+		p->rtt = 1;
+	if (grab_start(e->grabber, fd, to, to->ss_family == AF_INET ?
+	    sizeof(struct sockaddr_in) : sizeof(struct sockaddr_in6),
+	    named ? name : NULL, grab_done, p) != 0) {
+		p->rtt = 0;
+		return false;
+	}
+	p->grabbing = true;
+	p->attempts++;
+	e->grabbing++;
+	return true;
+}
+
 /*
  * An attempt ended with err (0: connected).  fd is still open; unconnected:
  * the kernel has made it ready for another connect().  Decide: a state, a
@@ -550,6 +619,8 @@ probe_outcome(struct engine *e, struct probe *p, int fd, int err,
 			close_abort(fd);
 			st = STATE_CLOSED;
 			err = ECONNREFUSED;
+		} else if (grab(e, p, fd, &to)) {
+			return;
 		} else
 			close_abort(fd);
 	} else if (err == ECONNREFUSED && unconnected && !e->stopping) {
@@ -1011,7 +1082,7 @@ out:
 static bool
 finished(struct engine *e)
 {
-	if (e->inflight > 0)
+	if (e->inflight > 0 || e->grabbing > 0)
 		return false;
 	if (e->stopping)
 		return true;
@@ -1065,6 +1136,22 @@ engine_new(const struct scan_config *cfg, struct iter *it,
 		errno = saved;
 		return NULL;
 	}
+	if (cfg->banners) {
+		struct grab_config gc = {
+			.timeout_ms = cfg->banner_timeout_ms,
+		};
+
+		/* A grab's timer besides each probe's. */
+		if (reactor_timer_reserve(e->reactor,
+		    2 * e->cfg.concurrency) != 0 ||
+		    (e->grabber = grabber_new(e->reactor, &gc)) == NULL) {
+			int saved = errno;
+
+			engine_free(e);
+			errno = saved;
+			return NULL;
+		}
+	}
 	for (unsigned i = e->cfg.concurrency; i-- > 0;) {
 		struct probe *p = &e->pool[i];
 
@@ -1086,6 +1173,11 @@ engine_free(struct engine *e)
 {
 	if (e == NULL)
 		return;
+	/* Grabs still going end unheard (grab_done() sees sink_failed). */
+	e->sink_failed = 1;
+	grabber_free(e->grabber);
+	for (size_t i = 0; i < e->nevents; i++)
+		svc_free(e->events[i].svc);
 	if (e->pool != NULL && e->reactor != NULL) {
 		/* A stopped or failed run may leave sockets open. */
 		for (unsigned i = 0; i < e->cfg.concurrency; i++) {
@@ -1161,6 +1253,9 @@ engine_run(struct engine *e)
 			e->fatal_errno = errno;
 			return -2;
 		}
+		/* Stopped: the grabs end now with what they have. */
+		if (e->stopping && e->grabbing > 0)
+			grabber_stop(e->grabber);
 		window_adjust(e, before);
 		deferred_tick(e);
 		admit(e);
@@ -1168,7 +1263,7 @@ engine_run(struct engine *e)
 		    PULSE_NS);
 		if (e->sink_failed)
 			return -1;
-		if (e->inflight == 0 && !e->stopping &&
+		if (e->inflight == 0 && e->grabbing == 0 && !e->stopping &&
 		    reactor_now(e->reactor) - e->last_start > stall_ns) {
 			e->fatal_errno = e->shortage_errno;
 			return -2;
@@ -1214,7 +1309,8 @@ engine_pending(const struct engine *e, uint64_t *pos, size_t max)
 	    p = p->next)
 		pos[n++] = p->pos;
 	for (unsigned i = 0; i < e->cfg.concurrency && n < max; i++)
-		if (reactor_timer_pending(&e->pool[i].timer))
+		if (reactor_timer_pending(&e->pool[i].timer) ||
+		    e->pool[i].grabbing)
 			pos[n++] = e->pool[i].pos;
 	for (size_t i = e->dhead; i < e->ndeferred && n < max; i++)
 		if (e->deferred[i].group != NULL)

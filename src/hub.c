@@ -142,6 +142,22 @@ hub_deliver(void *ctx, const struct scan_event *ev, size_t n,
 	return rc;
 }
 
+/* The name of a host, asked under the lock: names join while growing. */
+static bool
+hub_name(void *ctx, uint64_t host, char *buf, size_t size)
+{
+	struct hub_worker *w = ctx;
+	struct hub *h = w->hub;
+	bool found;
+
+	if (h->sink.name == NULL)
+		return false;
+	pthread_mutex_lock(&h->lock);
+	found = h->sink.name(h->sink.ctx, host, buf, size);
+	pthread_mutex_unlock(&h->lock);
+	return found;
+}
+
 static uint64_t
 walk_size(const struct iter_range *r, size_t n)
 {
@@ -219,6 +235,7 @@ hub_new(const struct hub_config *cfg)
 		struct scan_sink sink = {
 			.deliver = hub_deliver,
 			.refill = hub_refill,
+			.name = hub_name,
 			.ctx = w,
 		};
 

@@ -146,6 +146,7 @@ struct relay {
 	struct checkpoint *ck;		/* NULL: none */
 	bool ck_failed;
 	uint64_t done, open;
+	const struct space *space;	/* names for --banners */
 };
 
 static int
@@ -169,6 +170,15 @@ relay_deliver(void *ctx, const struct scan_event *ev, size_t n,
 		progress_update(r->progress, r->done, r->open, &ps);
 	}
 	return rc;
+}
+
+/* Under the hub's lock: names join the space under it (grow.c). */
+static bool
+relay_name(void *ctx, uint64_t host, char *buf, size_t size)
+{
+	struct relay *r = ctx;
+
+	return space_first_name(r->space, host, buf, size);
 }
 
 static void
@@ -401,7 +411,9 @@ scan_open(struct scanrun *sr, unsigned concurrency, unsigned threads)
 	hc.ranges = st->ranges;
 	hc.nranges = st->nranges;
 	hc.sink.deliver = relay_deliver;
+	hc.sink.name = rc->scan.banners ? relay_name : NULL;
 	hc.sink.ctx = &sr->relay;
+	sr->relay.space = sr->space;
 	hc.growing = sr->live;
 	if ((sr->hub = hub_new(&hc)) == NULL) {
 		log_error("cannot start the scan: %s", strerror(errno));
@@ -632,6 +644,7 @@ scan(const struct runconf *rc, struct space *s, struct work *w,
 			    rc->stylesheet != NULL ? rc->stylesheet :
 			    output_stylesheet(),
 			.rdns = rc->names.rdns,
+			.banners = rc->scan.banners,
 		},
 	};
 	uint64_t start = reactor_clock();

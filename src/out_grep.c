@@ -17,9 +17,11 @@
  * host given by address shows its PTR name there (--rdns), as nmap's does.
  * A host given by name keeps the names given: its lines are one per name.
  */
+#include <string.h>
 #include <time.h>
 
 #include "trawl/output.h"
+#include "trawl/svc.h"
 #include "trawl/textesc.h"
 #include "trawl/wbuf.h"
 
@@ -65,8 +67,19 @@ grep_lines(struct wbuf *w, const struct out_host *h, const char *name)
 		wbuf_printf(w, "%s%u/%s/tcp//", i > 0 ? ", " : "", p->port,
 		    p->state == STATE_UNREACHABLE ? "filtered" :
 		    state_name(p->state));
+		if (p->svc != NULL && p->svc->tunnel_ssl)
+			wbuf_puts(w, "ssl|");
 		textesc_grep(w, output_nmap_service(p));
-		wbuf_puts(w, "///");
+		wbuf_puts(w, "//");
+		if (p->svc != NULL) {
+			char version[256];
+
+			/* nmap's version field keeps its parentheses. */
+			output_svc_version(p->svc, version, sizeof(version));
+			textesc_bytes(w, TEXTESC_GREP_VERSION, version,
+			    strlen(version));
+		}
+		wbuf_puts(w, "/");
 	}
 	if (nex == 1)
 		wbuf_printf(w, "\tIgnored State: %s (%u)",

@@ -6,7 +6,10 @@
  * in every line of its host, and absent when there is none: the keys
  * before it keep their places.
  */
+#include <time.h>
+
 #include "trawl/output.h"
+#include "trawl/svc.h"
 #include "trawl/textesc.h"
 #include "trawl/wbuf.h"
 
@@ -15,6 +18,77 @@ ndjson_begin(struct wbuf *w, const struct out_run *run)
 {
 	(void)w;
 	(void)run;
+}
+
+/* ,"key":"value" for a value that is not empty. */
+static void
+field(struct wbuf *w, const char *key, const char *value)
+{
+	if (value[0] == '\0')
+		return;
+	wbuf_printf(w, ",\"%s\":\"", key);
+	textesc_json(w, value);
+	wbuf_putc(w, '"');
+}
+
+static void
+ndjson_tls(struct wbuf *w, const struct svc_tls *t)
+{
+	char when[OUTPUT_ISOTIME_SIZE];
+
+	wbuf_printf(w, ",\"tls\":{\"version\":\"");
+	textesc_json(w, t->version);
+	wbuf_putc(w, '"');
+	field(w, "cipher", t->cipher);
+	field(w, "subject", t->subject);
+	field(w, "issuer", t->issuer);
+	wbuf_puts(w, ",\"sans\":[");
+	for (size_t i = 0; i < t->nsans; i++) {
+		wbuf_puts(w, i > 0 ? ",\"" : "\"");
+		textesc_json(w, t->sans[i]);
+		wbuf_putc(w, '"');
+	}
+	wbuf_putc(w, ']');
+	if (t->not_after != 0) {
+		output_isotime(t->not_before, when);
+		wbuf_printf(w, ",\"not_before\":\"%s\"", when);
+		output_isotime(t->not_after, when);
+		wbuf_printf(w, ",\"not_after\":\"%s\",\"days_left\":%lld",
+		    when, output_days_left(t->not_after, time(NULL)));
+	}
+	wbuf_printf(w, ",\"self_signed\":%s",
+	    t->self_signed ? "true" : "false");
+	field(w, "sha256", t->sha256);
+	wbuf_putc(w, '}');
+}
+
+/* What answered on an open port (--banners). */
+static void
+ndjson_svc(struct wbuf *w, const struct out_port *p)
+{
+	const struct svc *s = p->svc;
+
+	wbuf_printf(w, ",\"method\":\"%s\"",
+	    output_probed(p) ? "probed" : "table");
+	if (s->tunnel_ssl)
+		wbuf_puts(w, ",\"tunnel\":\"ssl\"");
+	field(w, "product", s->product);
+	field(w, "version", s->version);
+	field(w, "extrainfo", s->extrainfo);
+	if (s->banner_len > 0) {
+		wbuf_puts(w, ",\"banner\":\"");
+		textesc_bytes(w, TEXTESC_JSON, s->banner, s->banner_len);
+		wbuf_putc(w, '"');
+	}
+	if (s->has_tls)
+		ndjson_tls(w, &s->tls);
+	if (s->has_http) {
+		wbuf_printf(w, ",\"http\":{\"status\":%d", s->http.status);
+		field(w, "server", s->http.server);
+		field(w, "location", s->http.location);
+		field(w, "title", s->http.title);
+		wbuf_putc(w, '}');
+	}
 }
 
 static void
@@ -28,9 +102,9 @@ ndjson_port(struct wbuf *w, const struct out_host *h, const char *name,
 		textesc_json(w, name);
 		wbuf_putc(w, '"');
 	}
-	if (p->service != NULL) {
+	if (p->service != NULL || output_probed(p)) {
 		wbuf_puts(w, ",\"service\":\"");
-		textesc_json(w, p->service);
+		textesc_json(w, output_nmap_service(p));
 		wbuf_putc(w, '"');
 	}
 	if (p->state == STATE_OPEN || p->state == STATE_CLOSED)
@@ -42,6 +116,8 @@ ndjson_port(struct wbuf *w, const struct out_host *h, const char *name,
 		textesc_json(w, h->ptr);
 		wbuf_putc(w, '"');
 	}
+	if (p->svc != NULL)
+		ndjson_svc(w, p);
 	wbuf_puts(w, "}\n");
 }
 

@@ -13,8 +13,10 @@
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 
 #include "trawl/output.h"
+#include "trawl/svc.h"
 #include "trawl/textesc.h"
 #include "trawl/wbuf.h"
 
@@ -58,6 +60,61 @@ named(const struct out_host *h, const char *name)
 	return false;
 }
 
+/*
+ * What answered (--banners), as nmap -sV shows it: "ssl/http nginx 1.22.1",
+ * then its scripts' lines: the page title, the certificate, and the first
+ * line of a banner that named nothing.
+ */
+static void
+text_svc(struct wbuf *w, const struct out_port *p)
+{
+	const struct svc *s = p->svc;
+	const char *name = output_nmap_service(p);
+	char version[256], after[OUTPUT_ISOTIME_SIZE];
+	int width = (int)strlen(name) + (s->tunnel_ssl ? 4 : 0);
+
+	if (s->tunnel_ssl)
+		wbuf_puts(w, "ssl/");
+	textesc_text(w, name);
+	output_svc_version(s, version, sizeof(version));
+	if (version[0] != '\0') {
+		wbuf_printf(w, "%*s", width < 14 ? 14 - width : 1, "");
+		textesc_text(w, version);
+	}
+	if (s->has_http && s->http.title[0] != '\0') {
+		wbuf_puts(w, "\n  |   http-title: ");
+		textesc_text(w, s->http.title);
+	}
+	if (s->has_http && s->http.location[0] != '\0') {
+		wbuf_printf(w, "\n  |   http-location: %d ", s->http.status);
+		textesc_text(w, s->http.location);
+	}
+	if (s->has_tls) {
+		wbuf_puts(w, "\n  |   ssl-cert: ");
+		textesc_text(w, s->tls.subject);
+		for (size_t i = 0; i < s->tls.nsans; i++) {
+			wbuf_puts(w, i == 0 ? "\n  |     names: " : ", ");
+			textesc_text(w, s->tls.sans[i]);
+		}
+		output_isotime(s->tls.not_after, after);
+		wbuf_printf(w, "\n  |     %s, not valid after %s (%lld days)",
+		    s->tls.version, after,
+		    output_days_left(s->tls.not_after, time(NULL)));
+		if (s->tls.self_signed)
+			wbuf_puts(w, ", self-signed");
+	}
+	if (!output_probed(p) && s->banner_len > 0) {
+		size_t n = 0;
+
+		/* Its first line is enough for people; the rest is in -o. */
+		while (n < s->banner_len && s->banner[n] != '\n' &&
+		    s->banner[n] != '\r')
+			n++;
+		wbuf_puts(w, "\n  |   banner: ");
+		textesc_bytes(w, TEXTESC_TEXT, s->banner, n);
+	}
+}
+
 static void
 text_host(struct wbuf *w, const struct out_host *h)
 {
@@ -91,7 +148,10 @@ text_host(struct wbuf *w, const struct out_host *h)
 		snprintf(port, sizeof(port), "%u/tcp", p->port);
 		wbuf_printf(w, "  %-9s %s%*s", port, state_name(p->state),
 		    pad < 1 ? 1 : pad, "");
-		textesc_text(w, output_nmap_service(p));
+		if (p->svc != NULL)
+			text_svc(w, p);
+		else
+			textesc_text(w, output_nmap_service(p));
 		wbuf_putc(w, '\n');
 	}
 	wbuf_putc(w, '\n');

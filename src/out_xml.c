@@ -24,6 +24,12 @@
  *     writes a target it cannot resolve.
  *   - A PTR name (--rdns) is a <hostname type="PTR"> after the names the
  *     user gave (type="user"), as nmap writes them.
+ *   - What answers (--banners) is nmap -sV's <service method="probed">
+ *     with product, version, extrainfo and tunnel="ssl", and the scripts
+ *     nmap would have run for the rest: banner (for a service nobody
+ *     named), ssl-cert, http-title and http-server-header, each with its
+ *     output text and its elements, as nmap.xsl and nmap's parsers read
+ *     them.
  */
 #include <string.h>
 #include <sys/socket.h>
@@ -32,6 +38,7 @@
 #include "trawl/output.h"
 #include "trawl/pace.h"
 #include "trawl/ports.h"
+#include "trawl/svc.h"
 #include "trawl/textesc.h"
 #include "trawl/wbuf.h"
 
@@ -146,6 +153,105 @@ xml_extra(struct wbuf *w, const struct out_host *h)
 	}
 }
 
+/* attr="value", when the value is not empty. */
+static void
+xml_attr(struct wbuf *w, const char *name, const char *value)
+{
+	if (value[0] == '\0')
+		return;
+	wbuf_printf(w, " %s=\"", name);
+	textesc_xml(w, value);
+	wbuf_putc(w, '"');
+}
+
+/* One script element with one line of output and one element. */
+static void
+xml_script1(struct wbuf *w, const char *id, const char *key,
+    const char *value)
+{
+	wbuf_printf(w, "<script id=\"%s\" output=\"", id);
+	textesc_xml(w, value);
+	wbuf_printf(w, "\"><elem key=\"%s\">", key);
+	textesc_xml(w, value);
+	wbuf_puts(w, "</elem></script>");
+}
+
+/* nmap's ssl-cert script: its output lines, then its elements. */
+static void
+xml_cert(struct wbuf *w, const struct svc_tls *t)
+{
+	char before[OUTPUT_ISOTIME_SIZE], after[OUTPUT_ISOTIME_SIZE];
+
+	output_isotime(t->not_before, before);
+	output_isotime(t->not_after, after);
+	wbuf_puts(w, "<script id=\"ssl-cert\" output=\"Subject: ");
+	textesc_xml(w, t->subject);
+	if (t->nsans > 0) {
+		wbuf_puts(w, "&#xa;Subject Alternative Name: ");
+		for (size_t i = 0; i < t->nsans; i++) {
+			wbuf_puts(w, i > 0 ? ", " : "");
+			wbuf_puts(w, strchr(t->sans[i], ':') != NULL ||
+			    strspn(t->sans[i], "0123456789.") ==
+			    strlen(t->sans[i]) ? "IP Address:" : "DNS:");
+			textesc_xml(w, t->sans[i]);
+		}
+	}
+	wbuf_puts(w, "&#xa;Issuer: ");
+	textesc_xml(w, t->issuer);
+	wbuf_printf(w, "&#xa;Not valid before: %s&#xa;Not valid after:  %s"
+	    "&#xa;SHA-256: %s\">", before, after, t->sha256);
+	wbuf_puts(w, "<elem key=\"subject\">");
+	textesc_xml(w, t->subject);
+	wbuf_puts(w, "</elem><elem key=\"issuer\">");
+	textesc_xml(w, t->issuer);
+	wbuf_puts(w, "</elem><table key=\"extensions\"><table>"
+	    "<elem key=\"name\">X509v3 Subject Alternative Name</elem>"
+	    "<elem key=\"value\">");
+	for (size_t i = 0; i < t->nsans; i++) {
+		wbuf_puts(w, i > 0 ? ", " : "");
+		textesc_xml(w, t->sans[i]);
+	}
+	wbuf_printf(w, "</elem></table></table><table key=\"validity\">"
+	    "<elem key=\"notBefore\">%s</elem><elem key=\"notAfter\">%s"
+	    "</elem></table><elem key=\"sha256\">%s</elem>"
+	    "<elem key=\"self_signed\">%s</elem>"
+	    "<elem key=\"tls_version\">", before, after, t->sha256,
+	    t->self_signed ? "true" : "false");
+	textesc_xml(w, t->version);
+	wbuf_puts(w, "</elem></script>");
+}
+
+/*
+ * The rest of a port's <service> (the name is written) and the scripts of
+ * what answered, up to the end of the port.
+ */
+static void
+xml_svc(struct wbuf *w, const struct out_port *p)
+{
+	const struct svc *s = p->svc;
+
+	wbuf_putc(w, '"');
+	xml_attr(w, "product", s->product);
+	xml_attr(w, "version", s->version);
+	xml_attr(w, "extrainfo", s->extrainfo);
+	if (s->tunnel_ssl)
+		wbuf_puts(w, " tunnel=\"ssl\"");
+	wbuf_puts(w, output_probed(p) ? " method=\"probed\" conf=\"10\"/>" :
+	    " method=\"table\" conf=\"3\"/>");
+	if (s->banner_len > 0) {
+		wbuf_puts(w, "<script id=\"banner\" output=\"");
+		textesc_bytes(w, TEXTESC_XML, s->banner, s->banner_len);
+		wbuf_puts(w, "\"/>");
+	}
+	if (s->has_tls)
+		xml_cert(w, &s->tls);
+	if (s->has_http && s->http.title[0] != '\0')
+		xml_script1(w, "http-title", "title", s->http.title);
+	if (s->has_http && s->http.server[0] != '\0')
+		xml_script1(w, "http-server-header", "Server", s->http.server);
+	wbuf_puts(w, "</port>\n");
+}
+
 static void
 xml_host(struct wbuf *w, const struct out_host *h)
 {
@@ -176,6 +282,10 @@ xml_host(struct wbuf *w, const struct out_host *h)
 		    "<service name=\"", p->port, xml_state((enum state)p->state),
 		    state_reason(p->err, (enum state)p->state));
 		textesc_xml(w, output_nmap_service(p));
+		if (p->svc != NULL) {
+			xml_svc(w, p);
+			continue;
+		}
 		wbuf_puts(w, "\" method=\"table\" conf=\"3\"/></port>\n");
 	}
 	wbuf_puts(w, "</ports>\n");

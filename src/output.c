@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include "trawl/output.h"
+#include "trawl/svc.h"
 #include "trawl/wbuf.h"
 
 #ifndef TRAWL_VERSION
@@ -182,7 +183,54 @@ output_nmap_extra(const struct out_host *h, struct out_extra out[STATE_COUNT])
 const char *
 output_nmap_service(const struct out_port *p)
 {
+	if (p->svc != NULL && p->svc->identified && p->svc->name[0] != '\0')
+		return p->svc->name;
 	return p->service != NULL ? p->service : "unknown";
+}
+
+bool
+output_probed(const struct out_port *p)
+{
+	return p->svc != NULL && p->svc->identified &&
+	    p->svc->name[0] != '\0';
+}
+
+void
+output_svc_version(const struct svc *s, char *buf, size_t size)
+{
+	size_t n = 0;
+
+	buf[0] = '\0';
+	if (s == NULL)
+		return;
+	if (s->product[0] != '\0')
+		n += (size_t)snprintf(buf + n, size - n, "%s", s->product);
+	if (s->version[0] != '\0' && n < size)
+		n += (size_t)snprintf(buf + n, size - n, "%s%s",
+		    n > 0 ? " " : "", s->version);
+	if (s->extrainfo[0] != '\0' && n < size)
+		(void)snprintf(buf + n, size - n, "%s(%s)", n > 0 ? " " : "",
+		    s->extrainfo);
+}
+
+void
+output_isotime(int64_t t, char buf[OUTPUT_ISOTIME_SIZE])
+{
+	time_t tt = (time_t)t;
+	struct tm tm;
+
+	if (gmtime_r(&tt, &tm) == NULL ||
+	    strftime(buf, OUTPUT_ISOTIME_SIZE, "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
+		snprintf(buf, OUTPUT_ISOTIME_SIZE, "%lld", (long long)t);
+}
+
+long long
+output_days_left(int64_t not_after, time_t now)
+{
+	int64_t d = not_after - (int64_t)now;
+
+	/* Whole days, rounded down: -1 on the day after it expired. */
+	return (long long)(d >= 0 ? d / 86400 : -((-d + 86399) / 86400));
 }
 
 const char *

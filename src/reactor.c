@@ -101,6 +101,22 @@ reactor_io_add(struct reactor *r, struct reactor_io *io, int fd,
 }
 
 int
+reactor_io_adopt(struct reactor *r, struct reactor_io *io, int fd,
+    uint32_t events, reactor_io_fn *fn)
+{
+	io->fn = fn;
+	io->fd = fd;
+	if (ctl(r, EPOLL_CTL_ADD, io, events) == -1 &&
+	    (errno != EEXIST || ctl(r, EPOLL_CTL_MOD, io, events) == -1)) {
+		io->events = 0;
+		return -1;
+	}
+	io->events = events;
+	io->round = r->round;
+	return 0;
+}
+
+int
 reactor_io_mod(struct reactor *r, struct reactor_io *io, uint32_t events)
 {
 	if (ctl(r, EPOLL_CTL_MOD, io, events) == -1)

@@ -489,6 +489,33 @@ space_names(const struct space *s, uint64_t host, const char *const **names)
 	return lo - first;
 }
 
+bool
+space_first_name(const struct space *s, uint64_t host, char *buf,
+    size_t size)
+{
+	const char *const *names;
+	const struct name_entry *late = s->late.v, *best = NULL;
+	const char *found = NULL;
+	target_u128 addr;
+	int family;
+
+	if (space_names(s, host, &names) > 0)
+		found = names[0];
+	else if (s->late.n > 0) {
+		family = space_host(s, host, &addr);
+		for (size_t i = 0; i < s->late.n; i++)
+			if (late[i].family == family && late[i].addr == addr &&
+			    (best == NULL || late[i].order < best->order))
+				best = &late[i];
+		if (best != NULL)
+			found = best->name;
+	}
+	if (found == NULL || strlen(found) >= size)
+		return false;
+	memcpy(buf, found, strlen(found) + 1);
+	return true;
+}
+
 int
 space_extend(struct space *s, const struct space_addr *addrs, size_t n,
     uint64_t *added)

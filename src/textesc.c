@@ -3,6 +3,7 @@
  * they go and replace what does not decode, rather than trusting their
  * input.
  */
+#include <stdbool.h>
 #include <stdint.h>
 #include <string.h>
 
@@ -19,11 +20,15 @@ put_hex(struct wbuf *w, unsigned char c)
 	wbuf_put(w, esc, sizeof(esc));
 }
 
-/* Printable ASCII but '\\' and the characters of extra; \xNN for the rest. */
+/*
+ * Printable ASCII but '\\' and the characters of extra; \xNN for the rest.
+ * [p, end): a NUL inside is a byte like any other.
+ */
 static void
-text_escape(struct wbuf *w, const char *s, const char *extra)
+text_escape(struct wbuf *w, const unsigned char *p, const unsigned char *end,
+    const char *extra)
 {
-	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+	for (; p < end; p++) {
 		if (*p >= 0x20 && *p < 0x7f && *p != '\\' &&
 		    strchr(extra, *p) == NULL)
 			wbuf_putc(w, (char)*p);
@@ -32,16 +37,22 @@ text_escape(struct wbuf *w, const char *s, const char *extra)
 	}
 }
 
+static const unsigned char *
+end_of(const char *s)
+{
+	return (const unsigned char *)s + strlen(s);
+}
+
 void
 textesc_text(struct wbuf *w, const char *s)
 {
-	text_escape(w, s, "");
+	text_escape(w, (const unsigned char *)s, end_of(s), "");
 }
 
 void
 textesc_grep(struct wbuf *w, const char *s)
 {
-	text_escape(w, s, "/,()");
+	text_escape(w, (const unsigned char *)s, end_of(s), "/,()");
 }
 
 /*
@@ -93,16 +104,18 @@ textesc_printable(const char *s)
 	return n;
 }
 
-void
-textesc_json(struct wbuf *w, const char *s)
+/*
+ * [p, end), a NUL at end: utf8_decode() stops there at the latest.  A NUL
+ * inside is a control like any other.
+ */
+static void
+json_escape(struct wbuf *w, const unsigned char *p, const unsigned char *end)
 {
-	const unsigned char *p = (const unsigned char *)s;
-
-	while (*p) {
+	while (p < end) {
 		uint32_t cp;
-		size_t n = utf8_decode(p, &cp);
+		size_t n = *p == 0 ? 1 : utf8_decode(p, &cp);
 
-		if (n == 0) {
+		if (n == 0 || p + n > end) {
 			wbuf_puts(w, "\\ufffd");
 			p++;
 		} else if (*p == '"' || *p == '\\') {
@@ -121,6 +134,12 @@ textesc_json(struct wbuf *w, const char *s)
 	}
 }
 
+void
+textesc_json(struct wbuf *w, const char *s)
+{
+	json_escape(w, (const unsigned char *)s, end_of(s));
+}
+
 /*
  * Valid UTF-8 as is, but for the ASCII characters the format quotes its own
  * way (ascii[c] not NULL) and what is not text at all: invalid UTF-8,
@@ -131,18 +150,18 @@ textesc_json(struct wbuf *w, const char *s)
  * would then hand them raw to whatever prints the name.
  */
 static void
-utf8_escape(struct wbuf *w, const char *s, const char *const ascii[128])
+utf8_escape(struct wbuf *w, const unsigned char *p, const unsigned char *end,
+    const char *const ascii[128])
 {
-	const unsigned char *p = (const unsigned char *)s;
-
-	while (*p) {
-		size_t n = textesc_printable((const char *)p);
+	while (p < end) {
+		size_t n = *p == 0 ? 0 :
+		    textesc_printable((const char *)p);
 
 		/*
 		 * One byte at a time: the rest of an escaped character is
 		 * not UTF-8 on its own, so it is escaped next, byte by byte.
 		 */
-		if (n == 0 || *p == '\\') {
+		if (n == 0 || p + n > end || *p == '\\') {
 			put_hex(w, *p);
 			n = 1;
 		} else if (*p < 0x80 && ascii[*p] != NULL) {
@@ -165,22 +184,72 @@ static const char *const xml_ascii[128] = {
 void
 textesc_xml(struct wbuf *w, const char *s)
 {
-	utf8_escape(w, s, xml_ascii);
+	utf8_escape(w, (const unsigned char *)s, end_of(s), xml_ascii);
 }
 
 static const char *const csv_ascii[128] = {
 	['"'] = "\"\"",
 };
 
+static void
+csv_escape(struct wbuf *w, const unsigned char *p, const unsigned char *end)
+{
+	/* Raw CR and LF cannot occur: the escaper writes them as \xNN. */
+	bool quote = false;
+
+	for (const unsigned char *q = p; q < end; q++)
+		if (*q == ',' || *q == '"')
+			quote = true;
+	if (quote)
+		wbuf_putc(w, '"');
+	utf8_escape(w, p, end, csv_ascii);
+	if (quote)
+		wbuf_putc(w, '"');
+}
+
 void
 textesc_csv(struct wbuf *w, const char *s)
 {
-	/* Raw CR and LF cannot occur: the escaper writes them as \xNN. */
-	int quote = strpbrk(s, ",\"") != NULL;
+	csv_escape(w, (const unsigned char *)s, end_of(s));
+}
 
-	if (quote)
-		wbuf_putc(w, '"');
-	utf8_escape(w, s, csv_ascii);
-	if (quote)
-		wbuf_putc(w, '"');
+/*
+ * The *_bytes escapers: n bytes that may hold NULs (a server's banner),
+ * copied with a NUL after them so that no decoder reads past the end.
+ */
+void
+textesc_bytes(struct wbuf *w, enum textesc_kind kind, const void *b,
+    size_t n)
+{
+	unsigned char tmp[TEXTESC_BYTES_MAX + 4] = { 0 };
+	const unsigned char *end;
+
+	if (n > TEXTESC_BYTES_MAX)
+		n = TEXTESC_BYTES_MAX;
+	if (n > 0)
+		memcpy(tmp, b, n);
+	end = tmp + n;
+	switch (kind) {
+	case TEXTESC_TEXT:
+		text_escape(w, tmp, end, "");
+		break;
+	case TEXTESC_GREP:
+		text_escape(w, tmp, end, "/,()");
+		break;
+	case TEXTESC_GREP_VERSION:
+		text_escape(w, tmp, end, "/,");
+		break;
+	case TEXTESC_JSON:
+		json_escape(w, tmp, end);
+		break;
+	case TEXTESC_XML:
+		utf8_escape(w, tmp, end, xml_ascii);
+		break;
+	case TEXTESC_CSV:
+		csv_escape(w, tmp, end);
+		break;
+	case TEXTESC_CSV_INNER:
+		utf8_escape(w, tmp, end, csv_ascii);
+		break;
+	}
 }

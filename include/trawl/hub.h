@@ -29,7 +29,8 @@ struct hub_config {
 	size_t nranges;
 	/*
 	 * Where events go.  deliver() is called with the hub's lock held,
-	 * from any of its threads, one call at a time; refill is unused.
+	 * from any of its threads, one call at a time; so is name() (the
+	 * names of hosts grow under that lock); refill is unused.
 	 */
 	struct scan_sink sink;
 	/*

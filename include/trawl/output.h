@@ -15,6 +15,7 @@
 #include "trawl/state.h"
 
 struct ports;
+struct svc;
 struct wbuf;
 
 /*
@@ -36,6 +37,8 @@ struct out_run {
 	const char *stylesheet;
 	/* PTR names are asked for (--rdns): CSV has a column for them. */
 	bool rdns;
+	/* What answers is asked for (--banners): CSV has columns for it. */
+	bool banners;
 };
 
 struct out_port {
@@ -44,6 +47,7 @@ struct out_port {
 	uint16_t port;
 	uint8_t state;		/* enum state */
 	const char *service;	/* NULL when the services database is silent */
+	const struct svc *svc;	/* what answers (--banners), or NULL */
 };
 
 /*
@@ -89,6 +93,8 @@ struct out_host {
 	 */
 	const char *ptr;
 	bool rdns;
+	/* What answers was asked for (--banners): CSV's columns for it. */
+	bool banners;
 };
 
 struct out_stats {
@@ -213,8 +219,20 @@ size_t output_nmap_extra(const struct out_host *h,
  * NULL when it is nowhere to be found.
  */
 const char *output_stylesheet(void);
-/* A port's service name as nmap's formats say it: "unknown" for none. */
+/*
+ * A port's service name as nmap's formats say it: what answered on it
+ * (--banners), else the table's; "unknown" for none.
+ */
 const char *output_nmap_service(const struct out_port *p);
+/* Whether that name came from what answered (nmap's method="probed"). */
+bool output_probed(const struct out_port *p);
+/* nmap's VERSION column: "OpenSSH 9.2p1 (protocol 2.0)"; "" for none. */
+void output_svc_version(const struct svc *s, char *buf, size_t size);
+/* A certificate's time as ISO 8601 in UTC: "2026-12-12T00:00:00Z". */
+#define OUTPUT_ISOTIME_SIZE 32
+void output_isotime(int64_t t, char buf[OUTPUT_ISOTIME_SIZE]);
+/* Whole days from now to not_after; negative once it has passed. */
+long long output_days_left(int64_t not_after, time_t now);
 
 /* For the formats: run's fields, or what to say without them. */
 void output_run_fill(const struct out_run *run, struct out_run *out);

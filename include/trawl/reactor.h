@@ -48,6 +48,12 @@ void reactor_free(struct reactor *r);
 /* 0, or -1 with errno from epoll_ctl(). */
 int reactor_io_add(struct reactor *r, struct reactor_io *io, int fd,
     uint32_t events, reactor_io_fn *fn);
+/*
+ * reactor_io_add() for a descriptor that another io may have left in the
+ * epoll set (reactor_io_forget()): it is taken over, whoever had it.
+ */
+int reactor_io_adopt(struct reactor *r, struct reactor_io *io, int fd,
+    uint32_t events, reactor_io_fn *fn);
 int reactor_io_mod(struct reactor *r, struct reactor_io *io, uint32_t events);
 int reactor_io_del(struct reactor *r, struct reactor_io *io);
 /*

@@ -19,6 +19,7 @@
 struct iter;
 struct pace_shared;
 struct pace_stats;
+struct svc;
 
 struct scan_config {
 	unsigned concurrency;	/* sockets in flight, at most */
@@ -29,6 +30,13 @@ struct scan_config {
 	unsigned host_concurrency; /* sockets in flight per host, 0: no cap */
 	/* Slowed hosts' pace, shared with the other engines (pace.h). */
 	struct pace_shared *shared;
+	/*
+	 * --banners: what answers on each open port (grab.h), found on the
+	 * probe's connection within banner_timeout_ms, the probe's slot
+	 * held meanwhile.
+	 */
+	bool banners;
+	unsigned banner_timeout_ms;
 };
 
 /* The final outcome of one probe. */
@@ -41,6 +49,11 @@ struct scan_event {
 	uint16_t port;
 	uint8_t state;		/* enum state */
 	uint8_t attempts;	/* connect() attempts that counted */
+	/*
+	 * What answers (--banners), or NULL.  Whoever deliver() hands it
+	 * to owns it, whatever deliver() returns: svc_free().
+	 */
+	struct svc *svc;
 };
 
 /* What a refill found. */
@@ -68,6 +81,11 @@ struct scan_sink {
 	 * another has sockets free.
 	 */
 	enum scan_refill (*refill)(void *ctx, struct iter *it, uint64_t want);
+	/*
+	 * The name host was reached by, into buf (size bytes), for HTTP's
+	 * Host: and TLS's SNI (--banners); false for none.  NULL: never.
+	 */
+	bool (*name)(void *ctx, uint64_t host, char *buf, size_t size);
 	void *ctx;
 };
 

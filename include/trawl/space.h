@@ -57,6 +57,14 @@ socklen_t space_sockaddr(const struct space *s, uint64_t host, uint16_t port,
 size_t space_names(const struct space *s, uint64_t host,
     const char *const **names);
 
+/*
+ * The first name host i was reached by, sealed or still aside (see
+ * space_seal_names()), copied into buf; false for none (or too long).
+ * For a thread that holds the lock the space grows under.
+ */
+bool space_first_name(const struct space *s, uint64_t host, char *buf,
+    size_t size);
+
 /* Whether an address is in the space, and as which host. */
 bool space_find(const struct space *s, int family, target_u128 addr,
     uint64_t *host);

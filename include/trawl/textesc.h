@@ -44,4 +44,24 @@ void textesc_xml(struct wbuf *w, const char *s);
  */
 void textesc_csv(struct wbuf *w, const char *s);
 
+/*
+ * Bytes that are not a string (a server's banner: NULs and all, at most
+ * TEXTESC_BYTES_MAX of them), escaped as the escaper of that kind does;
+ * a NUL as any other control.
+ */
+#define TEXTESC_BYTES_MAX 1024
+enum textesc_kind {
+	TEXTESC_TEXT,
+	TEXTESC_GREP,
+	/* The version field of a grepable port: '(' and ')' are nmap's. */
+	TEXTESC_GREP_VERSION,
+	TEXTESC_JSON,
+	TEXTESC_XML,
+	TEXTESC_CSV,
+	/* Part of a CSV field the caller quotes: quotes doubled. */
+	TEXTESC_CSV_INNER,
+};
+void textesc_bytes(struct wbuf *w, enum textesc_kind kind, const void *b,
+    size_t n);
+
 #endif
