@@ -182,6 +182,11 @@ struct engine {
 	int sink_failed;
 	int fatal_errno;
 	bool waiting;			/* the last refill said wait */
+	/*
+	 * Waiting, with nothing out and every event delivered: read by
+	 * other threads (hub_quiescent()), written after each round.
+	 */
+	atomic_bool idle;
 };
 
 static void probe_on_io(struct reactor_io *io, uint32_t revents);
@@ -1263,6 +1268,9 @@ engine_run(struct engine *e)
 		    PULSE_NS);
 		if (e->sink_failed)
 			return -1;
+		atomic_store(&e->idle, e->waiting && e->inflight == 0 &&
+		    e->grabbing == 0 && e->retry_head == NULL &&
+		    e->parked == NULL && e->dlive == 0 && e->nevents == 0);
 		if (e->inflight == 0 && e->grabbing == 0 && !e->stopping &&
 		    reactor_now(e->reactor) - e->last_start > stall_ns) {
 			e->fatal_errno = e->shortage_errno;
@@ -1271,6 +1279,12 @@ engine_run(struct engine *e)
 	}
 	events_flush(e, true);
 	return e->sink_failed ? -1 : 0;
+}
+
+bool
+engine_idle(const struct engine *e)
+{
+	return atomic_load(&((struct engine *)e)->idle);
 }
 
 void

@@ -251,8 +251,8 @@ grab_end(struct grab *gr)
 }
 
 /*
- * Text of an X509 name as RFC 2253 writes it, but in the certificate's
- * order (CN last when it was last) and with UTF-8 kept: the outputs escape.
+ * Text of an X509 name as RFC 2253 writes it ("CN=www.example.com,O=..."),
+ * but with UTF-8 kept: the outputs escape what needs it.
  */
 static void
 name_text(const X509_NAME *nm, char *out, size_t size)
@@ -263,7 +263,7 @@ name_text(const X509_NAME *nm, char *out, size_t size)
 	out[0] = '\0';
 	if (b == NULL)
 		return;
-	if (X509_NAME_print_ex(b, nm, 0, XN_FLAG_RFC2253 & ~XN_FLAG_DN_REV &
+	if (X509_NAME_print_ex(b, nm, 0, XN_FLAG_RFC2253 &
 	    ~ASN1_STRFLGS_ESC_MSB) >= 0 &&
 	    (n = BIO_read(b, out, (int)size - 1)) > 0)
 		out[n] = '\0';

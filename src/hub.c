@@ -142,6 +142,19 @@ hub_deliver(void *ctx, const struct scan_event *ev, size_t n,
 	return rc;
 }
 
+bool
+hub_quiescent(struct hub *h)
+{
+	bool quiet;
+
+	pthread_mutex_lock(&h->lock);
+	quiet = h->cur >= h->nranges;
+	for (unsigned i = 0; quiet && i < h->nworkers; i++)
+		quiet = engine_idle(h->workers[i].engine);
+	pthread_mutex_unlock(&h->lock);
+	return quiet;
+}
+
 /* The name of a host, asked under the lock: names join while growing. */
 static bool
 hub_name(void *ctx, uint64_t host, char *buf, size_t size)

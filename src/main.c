@@ -32,6 +32,7 @@
 #include "trawl/pace.h"
 #include "trawl/progress.h"
 #include "trawl/rdns.h"
+#include "trawl/sanfeed.h"
 #include "trawl/reactor.h"
 #include "trawl/space.h"
 #include "trawl/summary.h"
@@ -147,6 +148,7 @@ struct relay {
 	bool ck_failed;
 	uint64_t done, open;
 	const struct space *space;	/* names for --banners */
+	struct sanfeed *san;		/* names from certificates, or NULL */
 };
 
 static int
@@ -160,6 +162,9 @@ relay_deliver(void *ctx, const struct scan_event *ev, size_t n,
 	for (size_t i = 0; i < n; i++)
 		r->open += ev[i].state == STATE_OPEN;
 	r->done += n;
+	/* Before the collector takes what answered: their names. */
+	if (r->san != NULL)
+		sanfeed_events(r->san, ev, n);
 	rc = collect_deliver(r->col, ev, n, done_below);
 	if (rc == 0 && r->ck != NULL && checkpoint_tick(r->ck) != 0) {
 		r->ck_failed = true;
@@ -336,6 +341,20 @@ dns_start(struct scanrun *sr)
 	return 0;
 }
 
+/*
+ * --subdomains with --banners: the names of the certificates the scan meets
+ * join it (sanfeed.h), which needs names resolving while it runs.  Not when
+ * the order must be known in advance (as for names, see run()), nor when
+ * shards would each scan the same names again.
+ */
+static bool
+san_mode(const struct runconf *rc)
+{
+	return rc->scan.banners && rc->names.ndomains > 0 &&
+	    rc->work.resume == NULL && rc->work.shard_n <= 1 &&
+	    !rc->work.dry_run && !rc->names.list_names;
+}
+
 /* Names still to resolve join the scan as they resolve (grow.h). */
 static int
 feed_start(struct scanrun *sr)
@@ -352,6 +371,12 @@ feed_start(struct scanrun *sr)
 
 	if ((sr->grow = grow_new(&gc)) == NULL || (sr->feed = namefeed_new(
 	    hub_reactor(sr->hub), sr->dns, grow_sink(sr->grow))) == NULL) {
+		log_error("out of memory");
+		return EXIT_FAILED;
+	}
+	if (san_mode(sr->rc) && (sr->relay.san = sanfeed_new(
+	    sr->rc->names.domains, sr->rc->names.ndomains,
+	    nameprep_names(sr->np))) == NULL) {
 		log_error("out of memory");
 		return EXIT_FAILED;
 	}
@@ -433,7 +458,9 @@ scan_run(struct scanrun *sr)
 
 	collect_begin(sr->relay.col);
 	nameprep_unresolved(sr->np, sr->relay.col);
-	if (sr->feed != NULL)
+	if (sr->feed != NULL && (sr->relay.san == NULL ||
+	    sanfeed_start(sr->relay.san, sr->hub, hub_reactor(sr->hub),
+	    sr->feed) != 0))
 		namefeed_input_done(sr->feed);
 	/*
 	 * Results on the terminal the progress line is on take the line off
@@ -632,7 +659,8 @@ scan(const struct runconf *rc, struct space *s, struct work *w,
 		.space = s,
 		.work = w,
 		.np = np,
-		.live = names_set_count(nameprep_names(np)) > 0,
+		.live = names_set_count(nameprep_names(np)) > 0 ||
+		    san_mode(rc),
 		.run = {
 			.args = rc->args,
 			.start = time(NULL),
@@ -657,7 +685,8 @@ scan(const struct runconf *rc, struct space *s, struct work *w,
 		(void)outfiles_close(sr.out, sr.relay.col);
 	rdns_free(sr.rdns);
 	namefeed_free(sr.feed);
-	/* Before the hub: its sockets are in an engine's reactor. */
+	/* Before the hub: its timer and sockets are in an engine's reactor. */
+	sanfeed_free(sr.relay.san);
 	dns_free(sr.dns);
 	grow_free(sr.grow);
 	hub_free(sr.hub);
@@ -726,12 +755,12 @@ run(const struct runconf *rc)
 		status = stdout_done();
 		goto out;
 	}
-	if ((status = fit_limit(rc, names_set_count(nameprep_names(np)) > 0,
-	    &concurrency, &threads)) != 0)
+	if ((status = fit_limit(rc, names_set_count(nameprep_names(np)) > 0 ||
+	    san_mode(rc), &concurrency, &threads)) != 0)
 		goto out;
 	/* No point in more sockets than probes, if none will come. */
 	if (work_size(&w) < concurrency &&
-	    names_set_count(nameprep_names(np)) == 0)
+	    names_set_count(nameprep_names(np)) == 0 && !san_mode(rc))
 		concurrency = work_size(&w) > 0 ? (unsigned)work_size(&w) : 1;
 	status = scan(rc, s, &w, np, concurrency, threads);
 out:

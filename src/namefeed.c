@@ -131,6 +131,12 @@ namefeed_add(struct namefeed *f, const char *name)
 	return 0;
 }
 
+size_t
+namefeed_pending(const struct namefeed *f)
+{
+	return f->pending;
+}
+
 void
 namefeed_input_done(struct namefeed *f)
 {

@@ -76,6 +76,12 @@ void hub_lock(struct hub *h);
 void hub_unlock(struct hub *h);
 int hub_append(struct hub *h, uint64_t lo, uint64_t hi);
 void hub_close(struct hub *h);
+/*
+ * Growing, and nothing to do: every position dealt, every engine idle
+ * (engine_idle()).  Only hub_append() makes more work then.  Takes the
+ * lock: not from within it.
+ */
+bool hub_quiescent(struct hub *h);
 
 /*
  * After hub_run(): the work not done, as ascending disjoint ranges in

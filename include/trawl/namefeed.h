@@ -57,6 +57,8 @@ struct namefeed *namefeed_new(struct reactor *r, struct dns *dns,
     const struct namefeed_sink *sink);
 /* Submit a name, before or while the reactor runs.  0, or -1 with errno. */
 int namefeed_add(struct namefeed *f, const char *name);
+/* Names submitted and not answered yet. */
+size_t namefeed_pending(const struct namefeed *f);
 /* No more names will be submitted: done comes after the last answer. */
 void namefeed_input_done(struct namefeed *f);
 /*

@@ -113,6 +113,11 @@ int engine_run(struct engine *e);
  * from any thread.
  */
 void engine_stop(struct engine *e);
+/*
+ * Waiting for work (SCAN_REFILL_WAIT) with nothing out: no probe, no grab,
+ * no event undelivered.  From any thread; true only as of its last round.
+ */
+bool engine_idle(const struct engine *e);
 const struct scan_counters *engine_counters(const struct engine *e);
 /*
  * What the path did (pace.h): from the engine's own thread (in its sink's
