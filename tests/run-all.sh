@@ -18,7 +18,7 @@ meson test -C build --setup=nobody --print-errorlogs
 # build --setup=valgrind, some 8 minutes on 2 CPUs).
 meson test -C build --setup=valgrind --suite unit --print-errorlogs
 meson test -C build --setup=valgrind --print-errorlogs \
-	e2e-basic e2e-formats e2e-hostile e2e-baseline
+	e2e-basic e2e-formats e2e-hostile e2e-baseline e2e-banners
 
 meson setup --reconfigure -Dwerror=true -Db_sanitize=address,undefined \
 	-Db_lundef=false build-asan >/dev/null 2>&1 ||
