@@ -628,7 +628,11 @@ scan_close(struct scanrun *sr, int hrc, uint64_t start)
 			.before = nameprep_stats(sr->np),
 			.during = &fs,
 			.discovering = rc->names.ndomains > 0,
-			.discovered = nameprep_discovered(sr->np),
+			.discovered = nameprep_discovered(sr->np) +
+			    (sr->relay.san != NULL ?
+			    sanfeed_count(sr->relay.san) : 0),
+			.from_certs = sr->relay.san != NULL ?
+			    sanfeed_count(sr->relay.san) : 0,
 		};
 
 		summary_log(&st, &names, &path);

@@ -15,11 +15,14 @@ summary_log(const struct out_stats *st, const struct summary_names *n,
 {
 	size_t resolved = n->before->resolved + n->during->resolved;
 	size_t unresolved = n->before->unresolved + n->during->unresolved;
-	char names[160] = "", lost[200];
+	char names[200] = "", certs[64] = "", lost[200];
 
+	if (n->from_certs > 0)
+		snprintf(certs, sizeof(certs), " (%zu from certificates)",
+		    n->from_certs);
 	if (n->discovering)
-		snprintf(names, sizeof(names), "; names: %zu discovered, %zu "
-		    "resolved, %zu unresolved", n->discovered, resolved,
+		snprintf(names, sizeof(names), "; names: %zu discovered%s, %zu "
+		    "resolved, %zu unresolved", n->discovered, certs, resolved,
 		    unresolved);
 	else if (resolved + unresolved > 0)
 		snprintf(names, sizeof(names), "; names: %zu resolved, %zu "

@@ -17,7 +17,8 @@ struct summary_names {
 	const struct namefeed_stats *before;	/* resolved before the scan */
 	const struct namefeed_stats *during;	/* resolved during it */
 	bool discovering;			/* --subdomains */
-	size_t discovered;
+	size_t discovered;			/* certificate names too */
+	size_t from_certs;			/* of them (sanfeed.h) */
 };
 
 /* Log the line (log_info(): -q silences it). */
