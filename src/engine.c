@@ -1288,6 +1288,12 @@ engine_idle(const struct engine *e)
 }
 
 void
+engine_busy(struct engine *e)
+{
+	atomic_store(&e->idle, false);
+}
+
+void
 engine_stop(struct engine *e)
 {
 	e->stopping = 1;

@@ -116,6 +116,11 @@ hub_refill(void *ctx, struct iter *it, uint64_t want)
 		if (iter_plan_group(h->plan, w->slice.lo) < w->done_below)
 			w->done_below = iter_plan_group(h->plan, w->slice.lo);
 		dealt = SCAN_REFILL_MORE;
+		/*
+		 * Under the lock, so that hub_quiescent() never sees this
+		 * work dealt and the engine still idle from before.
+		 */
+		engine_busy(w->engine);
 	} else if (h->growing) {
 		dealt = SCAN_REFILL_WAIT;
 	}

@@ -376,7 +376,7 @@ feed_start(struct scanrun *sr)
 	}
 	if (san_mode(sr->rc) && (sr->relay.san = sanfeed_new(
 	    sr->rc->names.domains, sr->rc->names.ndomains,
-	    nameprep_names(sr->np))) == NULL) {
+	    nameprep_known(sr->np))) == NULL) {
 		log_error("out of memory");
 		return EXIT_FAILED;
 	}

@@ -134,7 +134,7 @@ namefeed_add(struct namefeed *f, const char *name)
 size_t
 namefeed_pending(const struct namefeed *f)
 {
-	return f->pending;
+	return f->pending + (reactor_timer_pending(&f->timer) ? 1 : 0);
 }
 
 void

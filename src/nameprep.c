@@ -29,6 +29,7 @@ struct nameprep {
 	const struct runconf_names *cfg;
 	struct space *space;
 	struct names_set *names;	/* to resolve: typed, read, found */
+	struct names_set *before;	/* resolved before the scan */
 	const volatile sig_atomic_t *stop;
 	struct dns_config dns;
 	const char *domain;		/* the one being discovered */
@@ -72,6 +73,7 @@ nameprep_free(struct nameprep *p)
 	free(p->unres);
 	free(p->lines);
 	names_set_free(p->names);
+	names_set_free(p->before);
 	free(p);
 }
 
@@ -79,6 +81,12 @@ struct names_set *
 nameprep_names(struct nameprep *p)
 {
 	return p->names;
+}
+
+struct names_set *
+nameprep_known(struct nameprep *p)
+{
+	return p->before != NULL ? p->before : p->names;
 }
 
 /* 128 + the signal that stopped a look-up, or EXIT_FAILED. */
@@ -249,7 +257,7 @@ nameprep_resolve(struct nameprep *p)
 		log_error("out of memory");
 		return EXIT_FAILED;
 	}
-	names_set_free(p->names);
+	p->before = p->names;
 	p->names = none;
 	return 0;
 }

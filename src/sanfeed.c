@@ -77,7 +77,7 @@ take(struct sanfeed *s, const char *san)
 		if (names_set_has(s->known, clean) ||
 		    names_set_has(s->seen, clean))
 			return;
-		if (names_set_add(s->seen, clean) != 0 ||
+		if (names_set_add(s->seen, clean) < 0 ||
 		    vec_reserve(&s->queue, &s->qcap, s->nqueue + 1,
 		    sizeof(*s->queue)) != 0 || (copy = strdup(clean)) == NULL) {
 			s->oom = 1;

@@ -57,7 +57,11 @@ struct namefeed *namefeed_new(struct reactor *r, struct dns *dns,
     const struct namefeed_sink *sink);
 /* Submit a name, before or while the reactor runs.  0, or -1 with errno. */
 int namefeed_add(struct namefeed *f, const char *name);
-/* Names submitted and not answered yet. */
+/*
+ * Names submitted whose answers have not all reached the sink yet: not
+ * answered, or answered and waiting for the next flush.  0: nothing more
+ * will come unless names are added.
+ */
 size_t namefeed_pending(const struct namefeed *f);
 /* No more names will be submitted: done comes after the last answer. */
 void namefeed_input_done(struct namefeed *f);

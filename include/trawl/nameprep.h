@@ -33,6 +33,11 @@ void nameprep_free(struct nameprep *p);
  */
 struct names_set *nameprep_names(struct nameprep *p);
 /*
+ * Every name found before the scan, resolved already or not: what a name
+ * found later (sanfeed.h) is new against.
+ */
+struct names_set *nameprep_known(struct nameprep *p);
+/*
  * Certificate logs and wordlists of every --subdomains domain.  0, or the
  * exit status, the reason said (128 + n when signal n stopped it).
  */

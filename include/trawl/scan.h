@@ -118,6 +118,8 @@ void engine_stop(struct engine *e);
  * no event undelivered.  From any thread; true only as of its last round.
  */
 bool engine_idle(const struct engine *e);
+/* Not idle any more: work was dealt to it (by its refill, hub.c). */
+void engine_busy(struct engine *e);
 const struct scan_counters *engine_counters(const struct engine *e);
 /*
  * What the path did (pace.h): from the engine's own thread (in its sink's
