@@ -29,7 +29,8 @@
  * alike.  A change of what answered has the old side in "was" and the new
  * in "now"; an expiring certificate is this run's, its keys at the top.
  * A run with nothing to compare (the first; a resumed one whose resume
- * file keeps no open ports) writes nothing.
+ * file keeps no open ports) writes no change but the certificates
+ * expiring (--cert-expiry), which need no baseline.
  */
 #include "trawl/output.h"
 #include "trawl/textesc.h"
