@@ -194,7 +194,7 @@ def check_expiring(recs, facts, what):
                  % (what, k, rec.get(k), facts[k]))
 
 
-# --- usage errors --------------------------------------------------------------
+# --- usage errors ------------------------------------------------------------
 
 for args, want in (
         (['--cert-expiry', '7', '-p', PORTS, V4],
@@ -208,7 +208,7 @@ for args, want in (
              '%s: exit %r, stderr %r; want 2 and %r' % (r.cmd, r.rc,
                                                          r.err_lines, want))
 
-# --- night 1 -------------------------------------------------------------------
+# --- night 1 -----------------------------------------------------------------
 
 cert1 = svcfix.make_cert(etc, 'night1', '/O=Trawl Night/CN=www.example.test',
                          sans=('DNS:www.example.test',), days=5)
@@ -285,7 +285,7 @@ ck.check(r.rc == 0 and changes_of(cx, 'old style, --banners') == [],
          'a baseline without what answered, then --banners: exit %r, want '
          '0 and no change' % r.rc)
 
-# --- night 2 -------------------------------------------------------------------
+# --- night 2 -----------------------------------------------------------------
 
 ngx1.stop()
 cert2 = svcfix.make_cert(etc, 'night2', '/O=Trawl Night/CN=www.example.test',
