@@ -4,7 +4,7 @@
 # that sourcing it alone is enough.  tests/ops/completion.py checks that
 # every option of `trawl --help` is listed here.
 
-_trawl_opts_arg='--banner-timeout --baseline --checkpoint --concurrency --config --ct-url --dns-concurrency
+_trawl_opts_arg='--banner-timeout --baseline --cert-expiry --checkpoint --concurrency --config --ct-url --dns-concurrency
 	--exclude --exclude-file --format --host-concurrency --input-file
 	--order --output --ports --rate --resolver --resume --retries --seed
 	--shard --shards --states --stats-every --stylesheet --subdomains
@@ -115,7 +115,7 @@ _trawl()
 	-p|--ports|--top-ports|-c|--concurrency|--host-concurrency|--rate|\
 	-T|--threads|-t|--timeout|--retries|--seed|--shard|--shards|\
 	--stats-every|--dns-concurrency|--resolver|--ct-url|--subdomains|\
-	-x|--exclude)
+	--cert-expiry|-x|--exclude)
 		# A number, a list or an address: nothing to offer.
 		return
 		;;

@@ -3,8 +3,10 @@
  * itself in nothing, from an empty baseline in one change per host and
  * per port (each told by every writer that has a place for changes), from
  * a part of itself in just the ports left out and the hosts left with
- * none, and saved and loaded again it tells the same changes, names and
- * all.
+ * none (and still so once the part has carried over what answered), and
+ * saved and loaded again it tells the same changes, names and all, and
+ * saves to the same bytes.  Its certificates near their end are told by
+ * every writer too.
  */
 #include <arpa/inet.h>
 #include <fcntl.h>
@@ -143,6 +145,13 @@ diff_part(const struct baseline *b, const struct open *open, size_t n)
 	FUZZ_CHECK(down.ports == n - kept && down.hosts == gone);
 	FUZZ_CHECK(baseline_diff(part, b, on_part_change, &up) ==
 	    (ssize_t)(n - kept + gone));
+	/* What answered, carried over, is what b says: no change. */
+	FUZZ_CHECK(baseline_carry(part, b) == 0);
+	down.hosts = down.ports = up.hosts = up.ports = 0;
+	FUZZ_CHECK(baseline_diff(b, part, on_part_change, &down) ==
+	    (ssize_t)(n - kept + gone));
+	FUZZ_CHECK(baseline_diff(part, b, on_part_change, &up) ==
+	    (ssize_t)(n - kept + gone));
 	baseline_free(part);
 }
 
@@ -171,6 +180,55 @@ tally(const struct baseline *b, int devnull)
 	return t.hash;
 }
 
+static void
+on_expiring(void *ctx, const struct baseline_change *c)
+{
+	struct tally *t = ctx;
+	const struct out_change *o = &c->out;
+
+	FUZZ_CHECK(o->kind == OUT_CERT_EXPIRING && o->port != 0);
+	FUZZ_CHECK(o->now != NULL && o->now->sha256 != NULL &&
+	    strlen(o->now->sha256) == 64 && o->now->not_after != 0);
+	write_change(t->w, o, t->ports++ == 0);
+}
+
+/* Every certificate with an expiry, as expiring: into every writer. */
+static void
+expiring(const struct baseline *b, int devnull)
+{
+	struct tally t = { .hash = 0 };
+
+	t.w = wbuf_fdopen(devnull);
+	FUZZ_CHECK(t.w != NULL);
+	FUZZ_CHECK(baseline_expiring(b, 0, 36500, NULL, NULL) >= 0);
+	FUZZ_CHECK(baseline_expiring(b, (time_t)INT32_MAX * 2, 36500,
+	    on_expiring, &t) == (ssize_t)t.ports);
+	FUZZ_CHECK(wbuf_close(t.w) == 0);
+}
+
+/* The bytes of path; the caller frees. */
+static char *
+slurp(const char *path, size_t *len)
+{
+	FILE *f = fopen(path, "rb");
+	char *buf = NULL;
+	size_t cap = 0, got;
+
+	FUZZ_CHECK(f != NULL);
+	*len = 0;
+	do {
+		if (*len == cap) {
+			cap = cap ? cap * 2 : 4096;
+			buf = realloc(buf, cap);
+			FUZZ_CHECK(buf != NULL);
+		}
+		got = fread(buf + *len, 1, cap - *len, f);
+		*len += got;
+	} while (got > 0);
+	fclose(f);
+	return buf;
+}
+
 /* Through a real file: baseline_save() and baseline_load(). */
 static void
 round_trip(const struct baseline *b, uint64_t hash, int devnull)
@@ -187,6 +245,19 @@ round_trip(const struct baseline *b, uint64_t hash, int devnull)
 	if (baseline_load(path, &back, err, sizeof(err)) != 1) {
 		fprintf(stderr, "saved, refused: %s\n", err);
 		FUZZ_CHECK(!"saved, refused");
+	}
+	{
+		char again[80], *x, *y;
+		size_t nx, ny;
+
+		snprintf(again, sizeof(again), "%s.again", path);
+		FUZZ_CHECK(baseline_save(back, again, err, sizeof(err)) == 0);
+		x = slurp(path, &nx);
+		y = slurp(again, &ny);
+		FUZZ_CHECK(nx == ny && memcmp(x, y, nx) == 0);
+		free(x);
+		free(y);
+		unlink(again);
 	}
 	unlink(path);
 	FUZZ_CHECK(baseline_fingerprint(back) == baseline_fingerprint(b));
@@ -208,6 +279,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		FUZZ_CHECK(devnull >= 0);
 		FUZZ_CHECK(baseline_diff(b, b, NULL, NULL) == 0);
 		round_trip(b, tally(b, devnull), devnull);
+		expiring(b, devnull);
 		close(devnull);
 		baseline_free(b);
 	} else {

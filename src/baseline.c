@@ -16,14 +16,25 @@
  *	fingerprint 9a3c5e0d12ab34cd	the scan's, see baseline_new()
  *	open 192.0.2.7 22		one line per open port
  *	open 192.0.2.7 443
+ *	service 192.0.2.7 443 http ssl	what answered (--banners), after
+ *	product 192.0.2.7 443 nginx	its port: the service (and "ssl"
+ *	version 192.0.2.7 443 1.24.0	inside TLS), product, version,
+ *	cert 192.0.2.7 443 9f86...08 1797033600	the certificate's
+ *	subject 192.0.2.7 443 CN=www.example.com	SHA-256 and expiry
  *	name 192.0.2.7 www.example.com	after the ports of its address
  *	open 2001:db8::1 80
  *	end
  *
- * A name is escaped to one word: bytes other than printable ASCII, and
- * space and backslash, become \xNN.  The fingerprint comes first, and
- * names after the ports of their address, so that a file reads in one
- * pass.
+ * A name (and the server's text) is escaped to one word: bytes other than
+ * printable ASCII, and space and backslash, become \xNN.  The fingerprint
+ * comes first, and names after the ports of their address, so that a file
+ * reads in one pass.
+ *
+ * The lines of what answered came later than the rest: a file without
+ * them still reads (its ports answered nothing known), and a run without
+ * --banners writes none, so that its file reads in a trawl from before
+ * them too.  Hence no new version of the layout: nothing an older file
+ * says means anything else now.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -53,6 +64,7 @@ struct host {
 
 struct pair {
 	uint32_t host;
+	uint32_t answer;	/* in answers[], or EMPTY */
 	uint16_t port;
 };
 
@@ -83,6 +95,11 @@ struct baseline {
 
 	struct name *names;	/* in the order added, repeats and all */
 	size_t nnames, ncap;
+
+	/* What answered (--banners), on the few pairs that say. */
+	struct out_answer *answers;
+	size_t nanswers, acap;
+
 	struct arena_block *arena;
 };
 
@@ -188,6 +205,7 @@ baseline_free(struct baseline *b)
 	free(b->pairs);
 	free(b->ptab);
 	free(b->names);
+	free(b->answers);
 	free(b);
 }
 
@@ -285,6 +303,7 @@ add_pair(struct baseline *b, int family, target_u128 addr, uint16_t port,
 	j = pair_slot(b, h, port);
 	if (b->ptab[j] == EMPTY) {
 		b->pairs[b->npairs].host = h;
+		b->pairs[b->npairs].answer = EMPTY;
 		b->pairs[b->npairs].port = port;
 		b->ptab[j] = (uint32_t)b->npairs++;
 	}
@@ -393,13 +412,163 @@ baseline_add(struct baseline *b, int family, target_u128 addr, uint16_t port,
 	return 0;
 }
 
+/* --- what answered ------------------------------------------------------ */
+
+/* The pair's index, or EMPTY when port is not open on addr. */
+static uint32_t
+find_pair(const struct baseline *b, int family, target_u128 addr,
+    uint16_t port)
+{
+	uint32_t h = b->htab[host_slot(b, family, addr)];
+
+	return h == EMPTY ? EMPTY : b->ptab[pair_slot(b, h, port)];
+}
+
+/* The pair's answer, a blank one made for it if need be.  NULL: ENOMEM. */
+static struct out_answer *
+pair_answer(struct baseline *b, uint32_t pair)
+{
+	struct out_answer *a;
+
+	if (b->pairs[pair].answer != EMPTY)
+		return &b->answers[b->pairs[pair].answer];
+	if (b->nanswers >= EMPTY - 1 || vec_reserve(&b->answers, &b->acap,
+	    b->nanswers + 1, sizeof(*b->answers)) != 0)
+		return NULL;
+	a = &b->answers[b->nanswers];
+	memset(a, 0, sizeof(*a));
+	b->pairs[pair].answer = (uint32_t)b->nanswers++;
+	return a;
+}
+
+/* Whether s is a SHA-256 as svc.h writes it: 64 lower-case hex digits. */
+static bool
+sha256_ok(const char *s)
+{
+	size_t n = 0;
+
+	for (; s[n] != '\0'; n++)
+		if (!((s[n] >= '0' && s[n] <= '9') ||
+		    (s[n] >= 'a' && s[n] <= 'f')))
+			return false;
+	return n == 64;
+}
+
+/* Text as kept: NULL for none or empty; an arena copy.  -1: ENOMEM. */
+static int
+keep_text(struct baseline *b, const char *s, const char **out)
+{
+	*out = NULL;
+	if (s == NULL || s[0] == '\0')
+		return 0;
+	if ((*out = arena_copy(b, s, strlen(s))) == NULL)
+		return -1;
+	return 0;
+}
+
+static bool
+text_ok(const char *s)
+{
+	return s == NULL || strnlen(s, BASELINE_NAME_MAX + 1) <=
+	    BASELINE_NAME_MAX;
+}
+
+/* The halves of from that it has, into the pair's answer.  0 or -1. */
+static int
+merge(struct baseline *b, uint32_t pair, const struct out_answer *from,
+    bool service, bool cert)
+{
+	struct out_answer *a, copy;
+
+	if (!service && !cert)
+		return 0;
+	if ((a = pair_answer(b, pair)) == NULL) {
+		errno = ENOMEM;
+		return -1;
+	}
+	copy = *a;
+	if (service) {
+		copy.tunnel_ssl = from->tunnel_ssl;
+		if (keep_text(b, from->service, &copy.service) != 0 ||
+		    keep_text(b, from->product, &copy.product) != 0 ||
+		    keep_text(b, from->version, &copy.version) != 0)
+			goto nomem;
+	}
+	if (cert) {
+		copy.not_after = from->not_after;
+		if (keep_text(b, from->sha256, &copy.sha256) != 0 ||
+		    keep_text(b, from->subject, &copy.subject) != 0)
+			goto nomem;
+	}
+	*a = copy;
+	return 0;
+nomem:
+	errno = ENOMEM;
+	return -1;
+}
+
+static bool
+has_service(const struct out_answer *a)
+{
+	return a->service != NULL && a->service[0] != '\0';
+}
+
+static bool
+has_cert(const struct out_answer *a)
+{
+	return a->sha256 != NULL && a->sha256[0] != '\0';
+}
+
+int
+baseline_set_answer(struct baseline *b, int family, target_u128 addr,
+    uint16_t port, const struct out_answer *a)
+{
+	uint32_t pair;
+
+	if (!text_ok(a->service) || !text_ok(a->product) ||
+	    !text_ok(a->version) || !text_ok(a->subject) ||
+	    (has_cert(a) && !sha256_ok(a->sha256))) {
+		errno = EINVAL;
+		return -1;
+	}
+	if ((family != AF_INET && family != AF_INET6) ||
+	    (pair = find_pair(b, family, addr, port)) == EMPTY) {
+		errno = ENOENT;
+		return -1;
+	}
+	return merge(b, pair, a, has_service(a), has_cert(a));
+}
+
+int
+baseline_carry(struct baseline *now, const struct baseline *old)
+{
+	for (size_t i = 0; i < old->npairs; i++) {
+		const struct pair *p = &old->pairs[i];
+		const struct host *h = &old->hosts[p->host];
+		const struct out_answer *o, *n;
+		uint32_t k;
+
+		if (p->answer == EMPTY || (k = find_pair(now, h->family,
+		    h->addr, p->port)) == EMPTY)
+			continue;
+		o = &old->answers[p->answer];
+		n = now->pairs[k].answer == EMPTY ? NULL :
+		    &now->answers[now->pairs[k].answer];
+		if (merge(now, k, o, has_service(o) && (n == NULL ||
+		    !has_service(n)), has_cert(o) && (n == NULL ||
+		    !has_cert(n))) != 0)
+			return -1;
+	}
+	return 0;
+}
+
 /* --- views: everything in order ----------------------------------------- */
 
 struct view {
 	const struct baseline *b;
 	uint32_t *order;	/* hosts by (family, address) */
 	size_t *pstart;		/* host h: [pstart[h], pstart[h + 1]) */
-	uint16_t *ports;	/* ascending within a host */
+	uint64_t *ports;	/* port << 32 | pair, ascending in a host */
 	size_t *nstart;		/* names likewise, sorted and distinct */
 	const char **names;
 };
@@ -455,10 +624,23 @@ view_order(struct view *v)
 	return 0;
 }
 
+/* A port of a view, and the pair it is. */
+static uint16_t
+key_port(uint64_t key)
+{
+	return (uint16_t)(key >> 32);
+}
+
+static uint32_t
+key_pair(uint64_t key)
+{
+	return (uint32_t)key;
+}
+
 static int
 cmp_port(const void *a, const void *b)
 {
-	uint16_t x = *(const uint16_t *)a, y = *(const uint16_t *)b;
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
 
 	return (x > y) - (x < y);
 }
@@ -522,7 +704,8 @@ view_build(const struct baseline *b, struct view *v)
 		v->pstart[b->pairs[i].host + 1]++;
 	slices_open(v->pstart, nh);
 	for (size_t i = 0; i < b->npairs; i++)
-		v->ports[v->pstart[b->pairs[i].host]++] = b->pairs[i].port;
+		v->ports[v->pstart[b->pairs[i].host]++] =
+		    (uint64_t)b->pairs[i].port << 32 | i;
 	slices_close(v->pstart, nh);
 	for (size_t h = 0; h < nh; h++)
 		qsort(v->ports + v->pstart[h], v->pstart[h + 1] - v->pstart[h],
@@ -570,10 +753,16 @@ side_names(const struct side *s, uint32_t h, const char *const **names)
 	return s->v.nstart[h + 1] - s->v.nstart[h];
 }
 
+/* What a change of what answered says besides: none for the others. */
+struct told {
+	const struct out_answer *was, *now;
+	long long days_left;
+};
+
 static void
 change(baseline_change_fn *fn, void *ctx, ssize_t *n,
     enum out_change_kind kind, const struct host *h, uint16_t port,
-    const char *const *names, size_t nnames)
+    const char *const *names, size_t nnames, const struct told *t)
 {
 	char addr[INET6_ADDRSTRLEN];
 	struct baseline_change c = {
@@ -583,6 +772,9 @@ change(baseline_change_fn *fn, void *ctx, ssize_t *n,
 			.port = port,
 			.names = names,
 			.nnames = nnames,
+			.was = t != NULL ? t->was : NULL,
+			.now = t != NULL ? t->now : NULL,
+			.days_left = t != NULL ? t->days_left : 0,
 		},
 		.addr = h->addr,
 	};
@@ -606,10 +798,55 @@ one_side(const struct side *s, bool up, baseline_change_fn *fn, void *ctx,
 	size_t nn = side_names(s, h, &names);
 
 	change(fn, ctx, n, up ? OUT_HOST_UP : OUT_HOST_DOWN, host, 0, names,
-	    nn);
+	    nn, NULL);
 	for (size_t k = s->v.pstart[h]; k < s->v.pstart[h + 1]; k++)
 		change(fn, ctx, n, up ? OUT_PORT_OPENED : OUT_PORT_CLOSED, host,
-		    s->v.ports[k], names, nn);
+		    key_port(s->v.ports[k]), names, nn, NULL);
+}
+
+static const struct out_answer *
+answer_of(const struct baseline *b, uint64_t key)
+{
+	uint32_t a = b->pairs[key_pair(key)].answer;
+
+	return a == EMPTY ? NULL : &b->answers[a];
+}
+
+/* Both have it and it differs: what one run did not learn is no change. */
+static bool
+differs(const char *x, const char *y)
+{
+	return x != NULL && y != NULL && strcmp(x, y) != 0;
+}
+
+/*
+ * A port open in both runs: what answered, where both runs saw it.  A
+ * run without --banners, or a grab that learned nothing this time, says
+ * nothing new; nor does a product or version one run did not learn (a
+ * reply cut short): only what both say and say differently.
+ */
+static void
+compare_answers(const struct side *o, const struct side *c, size_t i,
+    size_t j, const struct host *host, const char *const *names,
+    size_t nnames, baseline_change_fn *fn, void *ctx, ssize_t *n)
+{
+	const struct out_answer *x = answer_of(o->v.b, o->v.ports[i]);
+	const struct out_answer *y = answer_of(c->v.b, c->v.ports[j]);
+	struct told t = { .was = x, .now = y };
+	uint16_t port = key_port(c->v.ports[j]);
+
+	if (x == NULL || y == NULL)
+		return;
+	if (has_service(x) && has_service(y) &&
+	    (strcmp(x->service, y->service) != 0 ||
+	    x->tunnel_ssl != y->tunnel_ssl ||
+	    differs(x->product, y->product) ||
+	    differs(x->version, y->version)))
+		change(fn, ctx, n, OUT_SERVICE_CHANGED, host, port, names,
+		    nnames, &t);
+	if (has_cert(x) && has_cert(y) && strcmp(x->sha256, y->sha256) != 0)
+		change(fn, ctx, n, OUT_CERT_CHANGED, host, port, names,
+		    nnames, &t);
 }
 
 /* A host on both sides: merge the two ascending port lists. */
@@ -631,18 +868,20 @@ both_sides(const struct side *o, const struct side *c, baseline_change_fn *fn,
 		ncn = non;
 	}
 	while (i < ie || j < je) {
-		uint16_t po = i < ie ? o->v.ports[i] : 0;
-		uint16_t pc = j < je ? c->v.ports[j] : 0;
+		uint16_t po = i < ie ? key_port(o->v.ports[i]) : 0;
+		uint16_t pc = j < je ? key_port(c->v.ports[j]) : 0;
 
 		if (j == je || (i < ie && po < pc)) {
 			change(fn, ctx, n, OUT_PORT_CLOSED, host, po,
-			    cnames, ncn);
+			    cnames, ncn, NULL);
 			i++;
 		} else if (i == ie || pc < po) {
 			change(fn, ctx, n, OUT_PORT_OPENED, host, pc,
-			    cnames, ncn);
+			    cnames, ncn, NULL);
 			j++;
 		} else {
+			compare_answers(o, c, i, j, host, cnames, ncn, fn,
+			    ctx, n);
 			i++;
 			j++;
 		}
@@ -689,6 +928,39 @@ baseline_diff(const struct baseline *old, const struct baseline *now,
 	return n;
 }
 
+ssize_t
+baseline_expiring(const struct baseline *b, time_t t, unsigned days,
+    baseline_change_fn *fn, void *ctx)
+{
+	struct side s = { .i = 0 };
+	ssize_t n = 0;
+	int64_t before = (int64_t)t + (int64_t)days * 86400;
+
+	if (view_build(b, &s.v) != 0)
+		return -1;
+	for (; s.i < b->nhosts; s.i++) {
+		uint32_t h = side_host(&s);
+		const char *const *names;
+		size_t nn = side_names(&s, h, &names);
+
+		for (size_t k = s.v.pstart[h]; k < s.v.pstart[h + 1]; k++) {
+			const struct out_answer *a = answer_of(b,
+			    s.v.ports[k]);
+			struct told told = { .now = a };
+
+			/* An expiry not known is not near. */
+			if (a == NULL || !has_cert(a) || a->not_after == 0 ||
+			    a->not_after > before)
+				continue;
+			told.days_left = output_days_left(a->not_after, t);
+			change(fn, ctx, &n, OUT_CERT_EXPIRING, &b->hosts[h],
+			    key_port(s.v.ports[k]), names, nn, &told);
+		}
+	}
+	view_free(&s.v);
+	return n;
+}
+
 /* --- saving ------------------------------------------------------------- */
 
 static const char hexdigits[] = "0123456789abcdef";
@@ -716,6 +988,39 @@ put_name(struct wbuf *w, const char *s)
 _Static_assert(BASELINE_NAME_MAX * 4 + 64 <= STATEFILE_LINE_MAX,
     "a name line is too long to be read back");
 
+/* "KEY ADDR PORT WORD\n", WORD escaped; nothing for text not known. */
+static void
+put_fact(struct wbuf *w, const char *key, const char *addr, uint16_t port,
+    const char *text)
+{
+	if (text == NULL)
+		return;
+	wbuf_printf(w, "%s %s %u ", key, addr, port);
+	put_name(w, text);
+	wbuf_putc(w, '\n');
+}
+
+/* What answered on a port, after its "open" line. */
+static void
+put_answer(struct wbuf *w, const char *addr, uint16_t port,
+    const struct out_answer *a)
+{
+	if (a == NULL)
+		return;
+	if (has_service(a)) {
+		wbuf_printf(w, "service %s %u ", addr, port);
+		put_name(w, a->service);
+		wbuf_puts(w, a->tunnel_ssl ? " ssl\n" : "\n");
+		put_fact(w, "product", addr, port, a->product);
+		put_fact(w, "version", addr, port, a->version);
+	}
+	if (has_cert(a)) {
+		wbuf_printf(w, "cert %s %u %s %" PRId64 "\n", addr, port,
+		    a->sha256, a->not_after);
+		put_fact(w, "subject", addr, port, a->subject);
+	}
+}
+
 /* The lines between header and "end", in the order of a view. */
 static int
 write_lines(const void *ctx, struct wbuf *w)
@@ -732,8 +1037,12 @@ write_lines(const void *ctx, struct wbuf *w)
 
 		target_ntop(b->hosts[h].family, b->hosts[h].addr, addr,
 		    sizeof(addr));
-		for (size_t k = v.pstart[h]; k < v.pstart[h + 1]; k++)
-			wbuf_printf(w, "open %s %u\n", addr, v.ports[k]);
+		for (size_t k = v.pstart[h]; k < v.pstart[h + 1]; k++) {
+			wbuf_printf(w, "open %s %u\n", addr,
+			    key_port(v.ports[k]));
+			put_answer(w, addr, key_port(v.ports[k]),
+			    answer_of(b, v.ports[k]));
+		}
 		for (size_t k = v.nstart[h]; k < v.nstart[h + 1]; k++) {
 			wbuf_printf(w, "name %s ", addr);
 			put_name(w, v.names[k]);
@@ -793,10 +1102,97 @@ parse_addr(const char *s, int *family, target_u128 *addr)
 	return true;
 }
 
+/* A not_after as written: decimal seconds, maybe negative.  0 or -1. */
+static int
+parse_time(const char *s, int64_t *t)
+{
+	uint64_t v;
+	bool neg = s[0] == '-';
+
+	if (num_parse_str(s + neg, 0, INT64_MAX, &v) != 0)
+		return -1;
+	*t = neg ? -(int64_t)v : (int64_t)v;
+	return 0;
+}
+
+/*
+ * A line about what answered on a port: "KEY ADDR PORT WORD...".  The port
+ * must be open before it, and a product or version must follow its
+ * service, a subject its certificate.  NULL, or what is wrong.
+ */
+static const char *
+load_answer(struct baseline *b, char **words, int n)
+{
+	char text[BASELINE_NAME_MAX + 1];
+	const char *key = words[0], *kept;
+	struct out_answer *a;
+	target_u128 addr;
+	uint64_t port;
+	uint32_t pair;
+	int family;
+	bool service = strcmp(key, "service") == 0;
+	bool cert = strcmp(key, "cert") == 0;
+	bool subject = strcmp(key, "subject") == 0;
+
+	if (service && n != 4 && n != 5)
+		return "'service' wants an address, a port, a name and maybe "
+		    "'ssl'";
+	if (cert && n != 5)
+		return "'cert' wants an address, a port, a SHA-256 and a time";
+	if (!service && !cert && n != 4)
+		return "what answered wants an address, a port and one word";
+	if (!parse_addr(words[1], &family, &addr))
+		return "bad address";
+	if (num_parse_str(words[2], 1, 65535, &port) != 0)
+		return "bad port";
+	if ((pair = find_pair(b, family, addr, (uint16_t)port)) == EMPTY)
+		return "what answered on a port not open before it";
+	if ((a = pair_answer(b, pair)) == NULL)
+		return strerror(ENOMEM);
+	if (cert) {
+		int64_t t;
+
+		if (!sha256_ok(words[3]))
+			return "bad SHA-256";
+		if (parse_time(words[4], &t) != 0)
+			return "bad time";
+		if ((kept = arena_copy(b, words[3], 64)) == NULL)
+			return strerror(ENOMEM);
+		a->sha256 = kept;
+		a->not_after = t;
+		a->subject = NULL;
+		return NULL;
+	}
+	if (service && n == 5 && strcmp(words[4], "ssl") != 0)
+		return "'service' wants 'ssl' or nothing after the name";
+	if (subject && !has_cert(a))
+		return "subject with no 'cert' before it";
+	if (!service && !subject && !has_service(a))
+		return "product or version with no 'service' before it";
+	if (unescape(words[3], text) != 0)
+		return "bad text";
+	if ((kept = arena_copy(b, text, strlen(text))) == NULL)
+		return strerror(ENOMEM);
+	if (service) {
+		a->service = kept;
+		a->tunnel_ssl = n == 5;
+		a->product = a->version = NULL;
+	} else if (subject) {
+		a->subject = kept;
+	} else if (strcmp(key, "product") == 0) {
+		a->product = kept;
+	} else {
+		a->version = kept;
+	}
+	return NULL;
+}
+
 /* One line after the fingerprint.  NULL, or what is wrong with it. */
 static const char *
 load_line(struct baseline *b, char **words, int n)
 {
+	static const char *const answers[] = { "service", "product",
+	    "version", "cert", "subject" };
 	char name[BASELINE_NAME_MAX + 1];
 	const char *one[1] = { name };
 	target_u128 addr;
@@ -805,6 +1201,11 @@ load_line(struct baseline *b, char **words, int n)
 	size_t i;
 	int family;
 
+	for (i = 0; i < sizeof(answers) / sizeof(answers[0]); i++)
+		if (strcmp(words[0], answers[i]) == 0)
+			return load_answer(b, words, n);
+	if (n > 3)
+		return "too many words";
 	if (strcmp(words[0], "open") == 0) {
 		if (n != 3)
 			return "'open' wants an address and a port";
@@ -848,7 +1249,7 @@ static int
 load(struct statefile *sf, struct baseline **out, char *err, size_t errlen)
 {
 	struct baseline *b = baseline_new(0);
-	char *words[3];
+	char *words[5];
 	const char *what;
 	bool head = true;	/* the fingerprint comes first */
 	int n, rc = -1;
@@ -857,7 +1258,7 @@ load(struct statefile *sf, struct baseline **out, char *err, size_t errlen)
 		snprintf(err, errlen, "out of memory");
 		return -1;
 	}
-	while ((n = statefile_next(sf, words, 3)) > 0) {
+	while ((n = statefile_next(sf, words, 5)) > 0) {
 		if (head)
 			what = load_fingerprint(words, n, &b->fingerprint);
 		else

@@ -372,6 +372,9 @@ static const struct opttab_opt opts[] = {
 	UINT(NULL, "banner-timeout", 0, "MS", banner_timeout, 100, 600000,
 	    "longest time for one port's --banners, milliseconds\n"
 	    "(default " STR(DEFAULT_BANNER_TIMEOUT_MS) ")"),
+	UINT(NULL, "cert-expiry", 0, "DAYS", rc.cert_expiry, 1, 36500,
+	    "a change for each certificate --banners finds that\n"
+	    "expires within DAYS (or has expired)"),
 	FN("Output", "format", 'f', "FORMAT", parse_format,
 	    "{formats} (default text;\n"
 	    "changes: only what --baseline found changed)"),
@@ -400,7 +403,8 @@ static const struct opttab_opt opts[] = {
 	    "to -o changes:FILE when given, else after the text,\n"
 	    "grep and xml results"),
 	FLAG(NULL, "fail-on-change", 0, rc.fail_on_change,
-	    "exit 3 when something changed"),
+	    "exit 3 when something changed, or a certificate\n"
+	    "expires (--cert-expiry)"),
 	FN("Configuration", "config", 0, "FILE", parse_config,
 	    "read long options from FILE, NAME = VALUE a line;\n"
 	    "the command line wins"),
@@ -526,12 +530,13 @@ outputs_resolve(struct cli *c)
 
 /*
  * Changes are against the last run's results: an output of them without
- * --baseline would be empty for good, which is a mistake to say at once.
+ * --baseline would be empty for good, which is a mistake to say at once
+ * (unless the certificates expiring are asked for: they are changes too).
  */
 static enum cli_result
 changes_need_baseline(const struct cli *c)
 {
-	if (c->rc.baseline != NULL)
+	if (c->rc.baseline != NULL || c->rc.cert_expiry > 0)
 		return CLI_RUN;
 	for (size_t i = 0; i < c->rc.noutputs; i++) {
 		const struct runconf_output *o = &c->outputs[i];
@@ -561,12 +566,19 @@ finish(struct cli *c, int argc, char **argv)
 		log_error("no target given (see trawl --help)");
 		return CLI_USAGE;
 	}
-	if (rc->fail_on_change && rc->baseline == NULL) {
-		log_error("--fail-on-change needs --baseline FILE");
+	if (rc->fail_on_change && rc->baseline == NULL &&
+	    rc->cert_expiry == 0) {
+		log_error("--fail-on-change needs --baseline FILE or "
+		    "--cert-expiry DAYS");
 		return CLI_USAGE;
 	}
 	if (c->banner_timeout > 0 && !rc->scan.banners) {
 		log_error("--banner-timeout needs --banners");
+		return CLI_USAGE;
+	}
+	/* The certificates are what --banners finds: none without it. */
+	if (rc->cert_expiry > 0 && !rc->scan.banners) {
+		log_error("--cert-expiry needs --banners");
 		return CLI_USAGE;
 	}
 	rc->scan.banner_timeout_ms = c->banner_timeout > 0 ?

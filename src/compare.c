@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <time.h>
 
 #include "trawl/baseline.h"
 #include "trawl/collect.h"
@@ -16,6 +17,7 @@
 #include "trawl/readfile.h"
 #include "trawl/resume.h"
 #include "trawl/state.h"
+#include "trawl/svc.h"
 
 /*
  * The most a side file may hold when read back whole: far more than the
@@ -24,7 +26,8 @@
 #define FOUND_MAX ((size_t)1 << 36)
 
 struct compare {
-	const char *path;
+	const char *path;	/* NULL: no baseline, certificates only */
+	unsigned cert_expiry;	/* days; 0: not asked */
 	struct baseline *old, *now;
 	struct collect *col;	/* where changes go, while diffing */
 	int failed;		/* errno of a failed baseline_add() */
@@ -32,16 +35,51 @@ struct compare {
 	bool complete;		/* compared: to be the next baseline */
 };
 
+/*
+ * What answered on a port (--banners), as a baseline keeps it: the
+ * service when one was identified from an answer (a name the port alone
+ * gave says nothing about this run), the certificate when there was one.
+ */
+static void
+answer_from(const struct svc *s, struct out_answer *a)
+{
+	memset(a, 0, sizeof(*a));
+	if (s->identified && s->name[0] != '\0') {
+		a->service = s->name;
+		a->tunnel_ssl = s->tunnel_ssl;
+		a->product = s->product;
+		a->version = s->version;
+	}
+	if (s->has_tls && s->tls.sha256[0] != '\0') {
+		a->sha256 = s->tls.sha256;
+		a->not_after = s->tls.not_after;
+		a->subject = s->tls.subject;
+	}
+}
+
 static void
 on_host(void *ctx, const struct out_host *h, target_u128 addr)
 {
 	struct compare *cmp = ctx;
+	struct out_answer a;
 
-	for (size_t i = 0; i < h->nports && cmp->failed == 0; i++)
-		if (h->ports[i].state == STATE_OPEN &&
-		    baseline_add(cmp->now, h->family, addr, h->ports[i].port,
-		    h->names, h->nnames) != 0)
+	for (size_t i = 0; i < h->nports && cmp->failed == 0; i++) {
+		const struct out_port *p = &h->ports[i];
+
+		if (p->state != STATE_OPEN)
+			continue;
+		if (baseline_add(cmp->now, h->family, addr, p->port, h->names,
+		    h->nnames) != 0) {
 			cmp->failed = errno;
+			break;
+		}
+		if (p->svc == NULL)
+			continue;
+		answer_from(p->svc, &a);
+		if (baseline_set_answer(cmp->now, h->family, addr, p->port,
+		    &a) != 0 && errno != EINVAL)
+			cmp->failed = errno;
+	}
 }
 
 static void
@@ -67,7 +105,7 @@ changes_written(const struct runconf_output *outputs, size_t noutputs)
 }
 
 int
-compare_start(const char *path, uint64_t fingerprint,
+compare_start(const char *path, unsigned cert_expiry, uint64_t fingerprint,
     const struct runconf_output *outputs, size_t noutputs,
     struct collect *col, struct compare **out)
 {
@@ -75,14 +113,16 @@ compare_start(const char *path, uint64_t fingerprint,
 	char err[512];
 
 	*out = NULL;
-	if (path == NULL)
+	if (path == NULL && cert_expiry == 0)
 		return 0;
 	if ((cmp = calloc(1, sizeof(*cmp))) == NULL) {
 		log_error("out of memory");
 		return EXIT_FAILED;
 	}
 	cmp->path = path;
-	if (baseline_load(path, &cmp->old, err, sizeof(err)) < 0) {
+	cmp->cert_expiry = cert_expiry;
+	if (path != NULL &&
+	    baseline_load(path, &cmp->old, err, sizeof(err)) < 0) {
 		log_error("%s", err);
 		compare_free(cmp);
 		return EXIT_USAGE;
@@ -93,9 +133,10 @@ compare_start(const char *path, uint64_t fingerprint,
 		return EXIT_FAILED;
 	}
 	if (!changes_written(outputs, noutputs))
-		log_warn("changes since the last run are written to no output "
-		    "(ndjson and csv hold results only): -o changes:FILE "
-		    "keeps them");
+		log_warn("%s written to no output (ndjson and csv hold "
+		    "results only): -o changes:FILE keeps them", path != NULL ?
+		    "changes since the last run are" :
+		    "certificates expiring are");
 	collect_set_hook(col, STATE_BIT(STATE_OPEN), on_host, cmp);
 	*out = cmp;
 	return 0;
@@ -177,27 +218,47 @@ compare_keep(const struct compare *cmp, const char *path, uint64_t *hash,
 	return 1;
 }
 
+/* The certificates of this run near their end: to the outputs too. */
+static ssize_t
+expiring(struct compare *cmp, struct collect *col)
+{
+	ssize_t n;
+
+	if (cmp->cert_expiry == 0)
+		return 0;
+	cmp->col = col;
+	collect_drain(col);
+	if ((n = baseline_expiring(cmp->now, time(NULL), cmp->cert_expiry,
+	    on_change, cmp)) < 0)
+		return -1;
+	if (n > 0)
+		log_info("%zd certificate%s expiring within %u day%s", n,
+		    n == 1 ? "" : "s", cmp->cert_expiry,
+		    cmp->cert_expiry == 1 ? "" : "s");
+	return n;
+}
+
 int
 compare_finish(struct compare *cmp, struct collect *col,
     bool fail_on_change, int status)
 {
-	ssize_t n = 0;
+	ssize_t n = 0, e;
 
 	if (cmp == NULL)
 		return status;
-	if (cmp->partial) {
+	if (cmp->failed != 0) {
+		log_error("cannot keep the results%s%s%s: %s",
+		    cmp->path != NULL ? " for '" : "",
+		    cmp->path != NULL ? cmp->path : "",
+		    cmp->path != NULL ? "'" : "", strerror(cmp->failed));
+		return EXIT_FAILED;
+	}
+	if (cmp->partial && cmp->path != NULL) {
 		log_warn("a resumed scan saw only part of the targets, and "
 		    "its resume file keeps no open ports of the runs before "
 		    "(saved without --baseline): '%s' is neither compared nor "
 		    "replaced", cmp->path);
-		return status;
-	}
-	if (cmp->failed != 0) {
-		log_error("cannot keep the results for '%s': %s", cmp->path,
-		    strerror(cmp->failed));
-		return EXIT_FAILED;
-	}
-	if (cmp->old != NULL) {
+	} else if (cmp->old != NULL) {
 		if (baseline_fingerprint(cmp->old) !=
 		    baseline_fingerprint(cmp->now))
 			log_warn("'%s' holds the results of another scan "
@@ -213,7 +274,24 @@ compare_finish(struct compare *cmp, struct collect *col,
 		log_info("%zd change%s since the last run", n,
 		    n == 1 ? "" : "s");
 	}
-	cmp->complete = true;
+	/*
+	 * A resumed scan whose runs before kept nothing still tells the
+	 * certificates it saw itself: an expiring one is news either way.
+	 */
+	if ((e = expiring(cmp, col)) < 0) {
+		log_error("out of memory");
+		return EXIT_FAILED;
+	}
+	n += e;
+	if (!cmp->partial && cmp->path != NULL) {
+		/* Carried after the diff: what is carried is no news. */
+		if (cmp->old != NULL && baseline_carry(cmp->now,
+		    cmp->old) != 0) {
+			log_error("out of memory");
+			return EXIT_FAILED;
+		}
+		cmp->complete = true;
+	}
 	if (n > 0 && fail_on_change && status == EXIT_DONE)
 		return EXIT_CHANGED;
 	return status;
@@ -224,7 +302,7 @@ compare_save(const struct compare *cmp)
 {
 	char err[512];
 
-	if (cmp == NULL || !cmp->complete)
+	if (cmp == NULL || !cmp->complete || cmp->path == NULL)
 		return 0;
 	if (baseline_save(cmp->now, cmp->path, err, sizeof(err)) != 0) {
 		log_error("%s", err);

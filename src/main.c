@@ -411,7 +411,8 @@ scan_open(struct scanrun *sr, unsigned concurrency, unsigned threads)
 	}
 	collect_set_run(sr->relay.col, &sr->run);
 	/* The targets and ports asked for, and the shard: not names' order. */
-	if ((status = compare_start(rc->baseline, st->fingerprint ^
+	if ((status = compare_start(rc->baseline, rc->cert_expiry,
+	    st->fingerprint ^
 	    ((uint64_t)st->shard_i << 32 | st->shard_n), rc->outputs,
 	    rc->noutputs, sr->relay.col, &sr->cmp)) != 0)
 		return status;

@@ -10,11 +10,27 @@
  *	{"change":"port-opened","ip":"192.0.2.9","port":443,"proto":"tcp",
  *	    "names":["www.example.com"]}
  *	{"change":"host-down","ip":"192.0.2.4"}
+ *	{"change":"service-changed","ip":"192.0.2.9","port":8080,
+ *	    "proto":"tcp","was":{"service":"http","product":"nginx",
+ *	    "version":"1.22.1"},"now":{"service":"http","product":"nginx",
+ *	    "version":"1.24.0"}}
+ *	{"change":"cert-changed","ip":"192.0.2.9","port":443,"proto":"tcp",
+ *	    "was":{"sha256":"9f86...","not_after":"2026-12-12T00:00:00Z",
+ *	    "subject":"CN=www.example.com"},"now":{...}}
+ *	{"change":"cert-expiring","ip":"192.0.2.9","port":443,"proto":"tcp",
+ *	    "days_left":4,"sha256":"9f86...",
+ *	    "not_after":"2026-12-12T00:00:00Z","subject":"CN=www.example.com"}
  *
  * "port" and "proto" only for port changes, "names" only when there are
  * any (an array: an address may have many, and a change is one object).
+ * What answered keeps the keys of the NDJSON results ("service",
+ * "tunnel", "product", "version"; the certificate's "sha256", "not_after",
+ * "subject"), each only when known: a change record and a result read
+ * alike.  A change of what answered has the old side in "was" and the new
+ * in "now"; an expiring certificate is this run's, its keys at the top.
  * A run with nothing to compare (the first; a resumed one whose resume
- * file keeps no open ports) writes nothing.
+ * file keeps no open ports) writes no change but the certificates
+ * expiring (--cert-expiry), which need no baseline.
  */
 #include "trawl/output.h"
 #include "trawl/textesc.h"
@@ -42,13 +58,60 @@ changes_end(struct wbuf *w, const struct out_stats *st)
 	(void)st;
 }
 
+/* ,"key":"value" for a value known. */
+static void
+field(struct wbuf *w, const char *key, const char *value)
+{
+	if (value == NULL)
+		return;
+	wbuf_printf(w, ",\"%s\":\"", key);
+	textesc_json(w, value);
+	wbuf_putc(w, '"');
+}
+
+/* A certificate's keys after "sha256", which is always known. */
+static void
+cert_rest(struct wbuf *w, const struct out_answer *a)
+{
+	char when[OUTPUT_ISOTIME_SIZE];
+
+	if (a->not_after != 0) {
+		output_isotime(a->not_after, when);
+		wbuf_printf(w, ",\"not_after\":\"%s\"", when);
+	}
+	field(w, "subject", a->subject);
+}
+
+/* "was" or "now": one side of a change of what answered, as an object. */
+static void
+side(struct wbuf *w, const char *key, const struct out_answer *a,
+    enum out_change_kind kind)
+{
+	wbuf_printf(w, ",\"%s\":{", key);
+	if (kind == OUT_SERVICE_CHANGED) {
+		wbuf_puts(w, "\"service\":\"");
+		textesc_json(w, a->service != NULL ? a->service : "unknown");
+		wbuf_putc(w, '"');
+		if (a->tunnel_ssl)
+			wbuf_puts(w, ",\"tunnel\":\"ssl\"");
+		field(w, "product", a->product);
+		field(w, "version", a->version);
+	} else {
+		wbuf_puts(w, "\"sha256\":\"");
+		textesc_json(w, a->sha256 != NULL ? a->sha256 : "");
+		wbuf_putc(w, '"');
+		cert_rest(w, a);
+	}
+	wbuf_putc(w, '}');
+}
+
 static void
 changes_change(struct wbuf *w, const struct out_change *c, bool first)
 {
 	(void)first;
 	wbuf_printf(w, "{\"change\":\"%s\",\"ip\":\"%s\"",
 	    output_change_name(c->kind), c->addr);
-	if (c->kind == OUT_PORT_OPENED || c->kind == OUT_PORT_CLOSED)
+	if (c->kind != OUT_HOST_UP && c->kind != OUT_HOST_DOWN)
 		wbuf_printf(w, ",\"port\":%u,\"proto\":\"tcp\"", c->port);
 	for (size_t i = 0; i < c->nnames; i++) {
 		wbuf_puts(w, i == 0 ? ",\"names\":[\"" : ",\"");
@@ -57,6 +120,14 @@ changes_change(struct wbuf *w, const struct out_change *c, bool first)
 	}
 	if (c->nnames > 0)
 		wbuf_putc(w, ']');
+	if (c->kind == OUT_SERVICE_CHANGED || c->kind == OUT_CERT_CHANGED) {
+		side(w, "was", c->was, c->kind);
+		side(w, "now", c->now, c->kind);
+	} else if (c->kind == OUT_CERT_EXPIRING) {
+		wbuf_printf(w, ",\"days_left\":%lld", c->days_left);
+		field(w, "sha256", c->now->sha256);
+		cert_rest(w, c->now);
+	}
 	wbuf_puts(w, "}\n");
 }
 

@@ -64,6 +64,9 @@ output_change_name(enum out_change_kind kind)
 		[OUT_HOST_DOWN] = "host-down",
 		[OUT_PORT_OPENED] = "port-opened",
 		[OUT_PORT_CLOSED] = "port-closed",
+		[OUT_SERVICE_CHANGED] = "service-changed",
+		[OUT_CERT_CHANGED] = "cert-changed",
+		[OUT_CERT_EXPIRING] = "cert-expiring",
 	};
 
 	return (unsigned)kind < sizeof(names) / sizeof(names[0]) ?
@@ -115,13 +118,110 @@ change_up(enum out_change_kind kind)
 	return kind == OUT_HOST_UP || kind == OUT_PORT_OPENED;
 }
 
+/* A certificate's expiry as a date; the time of day says little here. */
+static void
+put_date(struct wbuf *w, int64_t t)
+{
+	time_t tt = (time_t)t;
+	struct tm tm;
+	char buf[32];
+
+	if (t == 0 || gmtime_r(&tt, &tm) == NULL ||
+	    strftime(buf, sizeof(buf), "%Y-%m-%d", &tm) == 0)
+		wbuf_puts(w, "unknown");
+	else
+		wbuf_puts(w, buf);
+}
+
+static bool
+same(const char *x, const char *y)
+{
+	return x == y || (x != NULL && y != NULL && strcmp(x, y) == 0);
+}
+
+/*
+ * One side of a service change.  Where both sides name the same service,
+ * product and version say what changed; where the service itself
+ * changed, it comes first ("ssh OpenSSH 9.2p1 -> http nginx 1.24.0").
+ */
+static void
+put_service(struct wbuf *w, const struct out_answer *a, bool with_name,
+    void (*esc)(struct wbuf *w, const char *s))
+{
+	const char *sep = "";
+
+	if (with_name || a->product == NULL) {
+		if (a->tunnel_ssl)
+			wbuf_puts(w, "ssl/");
+		esc(w, a->service != NULL ? a->service : "unknown");
+		sep = " ";
+	}
+	if (a->product != NULL) {
+		wbuf_puts(w, sep);
+		esc(w, a->product);
+		sep = " ";
+	}
+	if (a->version != NULL) {
+		wbuf_puts(w, sep);
+		esc(w, a->version);
+	}
+}
+
+/* What follows "port 443/tcp" for the changes of what answered. */
+static void
+answer_line(struct wbuf *w, const struct out_change *c,
+    void (*esc)(struct wbuf *w, const char *s))
+{
+	const struct out_answer *was = c->was, *now = c->now;
+
+	switch (c->kind) {
+	case OUT_SERVICE_CHANGED: {
+		bool names = !same(was->service, now->service) ||
+		    was->tunnel_ssl != now->tunnel_ssl;
+
+		wbuf_puts(w, " service ");
+		put_service(w, was, names, esc);
+		wbuf_puts(w, " -> ");
+		put_service(w, now, names, esc);
+		break;
+	}
+	case OUT_CERT_CHANGED:
+		wbuf_puts(w, " certificate replaced (not after ");
+		put_date(w, was->not_after);
+		wbuf_puts(w, " -> ");
+		put_date(w, now->not_after);
+		wbuf_putc(w, ')');
+		break;
+	default:
+		if (c->days_left < 0)
+			wbuf_printf(w, " certificate expired %lld day%s ago",
+			    -c->days_left, c->days_left == -1 ? "" : "s");
+		else if (c->days_left == 0)
+			wbuf_puts(w, " certificate expires within a day");
+		else
+			wbuf_printf(w, " certificate expires in %lld day%s",
+			    c->days_left, c->days_left == 1 ? "" : "s");
+		wbuf_puts(w, " (not after ");
+		put_date(w, now->not_after);
+		if (now->subject != NULL) {
+			wbuf_puts(w, ", ");
+			esc(w, now->subject);
+		}
+		wbuf_putc(w, ')');
+		break;
+	}
+}
+
 void
 output_change_line(struct wbuf *w, const struct out_change *c,
     void (*esc)(struct wbuf *w, const char *s))
 {
 	bool host = c->kind == OUT_HOST_UP || c->kind == OUT_HOST_DOWN;
+	bool answer = c->kind == OUT_SERVICE_CHANGED ||
+	    c->kind == OUT_CERT_CHANGED || c->kind == OUT_CERT_EXPIRING;
 
-	wbuf_puts(w, change_up(c->kind) ? "+ " : "- ");
+	wbuf_puts(w, answer ? (c->kind == OUT_CERT_EXPIRING ? "! " : "~ ") :
+	    change_up(c->kind) ? "+ " : "- ");
 	if (host)
 		wbuf_puts(w, "host ");
 	wbuf_puts(w, c->addr);
@@ -131,11 +231,15 @@ output_change_line(struct wbuf *w, const struct out_change *c,
 	}
 	if (c->nnames > 0)
 		wbuf_putc(w, ')');
-	if (host)
+	if (host) {
 		wbuf_puts(w, change_up(c->kind) ? " up" : " down");
-	else
+	} else if (answer) {
+		wbuf_printf(w, " port %u/tcp", c->port);
+		answer_line(w, c, esc);
+	} else {
 		wbuf_printf(w, " port %u/tcp %s", c->port,
 		    change_up(c->kind) ? "open" : "no longer open");
+	}
 }
 
 static int

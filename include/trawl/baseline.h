@@ -2,8 +2,9 @@
  * Baselines (--baseline): the open ports of a run, kept in a file so that
  * the next run can say what changed.  A baseline is a set of (address,
  * port) pairs, the names each address was reached by (only to report
- * changes in words people know) and a fingerprint of the scan that made
- * it.
+ * changes in words people know), what answered on each port when that
+ * was asked (--banners: the service and the TLS certificate) and a
+ * fingerprint of the scan that made it.
  */
 #ifndef TRAWL_BASELINE_H
 #define TRAWL_BASELINE_H
@@ -11,6 +12,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
+#include <time.h>
 
 #include "trawl/output.h"
 #include "trawl/target.h"
@@ -42,6 +44,25 @@ uint64_t baseline_fingerprint(const struct baseline *b);
  */
 int baseline_add(struct baseline *b, int family, target_u128 addr,
     uint16_t port, const char *const *names, size_t nnames);
+
+/*
+ * What answered on a port added before: the halves of a that it has (a
+ * service when a->service is set, a certificate when a->sha256 is), each
+ * replacing that half, the strings copied; empty strings count as none.
+ * Returns 0, or -1 with errno: ENOENT (port not open on addr), EINVAL (a
+ * string longer than BASELINE_NAME_MAX, a SHA-256 that is not 64
+ * lower-case hex digits), ENOMEM.
+ */
+int baseline_set_answer(struct baseline *b, int family, target_u128 addr,
+    uint16_t port, const struct out_answer *a);
+/*
+ * For each port open in both, the halves of what answered that now lacks
+ * and old has, from old: a run without --banners, or whose grab learned
+ * nothing this time, keeps what the last run that learned it saw, for
+ * the next run to compare with.  After baseline_diff() (the carried
+ * halves are no news) and before saving now.  0, or -1 with errno ENOMEM.
+ */
+int baseline_carry(struct baseline *now, const struct baseline *old);
 
 /* Distinct addresses, and distinct (address, port) pairs. */
 size_t baseline_hosts(const struct baseline *b);
@@ -96,10 +117,20 @@ typedef void baseline_change_fn(void *ctx, const struct baseline_change *c);
  * ports as closed, so that the port changes alone are the full difference.
  * "Closed" means only "no longer open": the port may be closed, filtered
  * or unreachable now, or not scanned at all this time (a caller that knows
- * what it scanned can drop those in fn, and count for itself).  Returns
+ * what it scanned can drop those in fn, and count for itself).  A port
+ * open in both whose service or certificate differs, in what both runs
+ * saw (baseline_set_answer()), is a service or certificate change, in that
+ * order; a product or a version only one run learned is none.  Returns
  * the number of changes, or -1 with errno ENOMEM (fn not called).
  */
 ssize_t baseline_diff(const struct baseline *old, const struct baseline *now,
+    baseline_change_fn *fn, void *ctx);
+/*
+ * The certificates of b that expire within days of t (or have expired),
+ * as OUT_CERT_EXPIRING changes in the order of baseline_diff(); one with
+ * no expiry known is left out.  The number, or -1 with errno ENOMEM.
+ */
+ssize_t baseline_expiring(const struct baseline *b, time_t t, unsigned days,
     baseline_change_fn *fn, void *ctx);
 
 #endif

@@ -1,8 +1,10 @@
 /*
- * Changes since the last run (--baseline): the open ports of this run,
- * kept as the collector hands out each finished host, compared at the end
- * with the baseline file; the changes go to the outputs that carry them
- * (output_carries_changes()), and this run becomes the next baseline.
+ * Changes since the last run (--baseline): the open ports of this run and
+ * what answered on them (--banners), kept as the collector hands out each
+ * finished host, compared at the end with the baseline file; the changes
+ * go to the outputs that carry them (output_carries_changes()), and this
+ * run becomes the next baseline.  The certificates near their end
+ * (--cert-expiry) are told the same way, with or without a baseline.
  */
 #ifndef TRAWL_COMPARE_H
 #define TRAWL_COMPARE_H
@@ -18,15 +20,16 @@ struct compare;
 
 /*
  * Load the baseline at path before the scan (a damaged file is the user's
- * to see before a long scan, not after) and watch col's hosts.  fingerprint
- * tells this scan from others (targets, ports, shard).  When none of
- * outputs would get the changes, says so.  Returns 0 with *out set (NULL
- * when path is NULL: nothing to compare), or the exit status, the reason
- * said.
+ * to see before a long scan, not after) and watch col's hosts.  path may
+ * be NULL when cert_expiry (days, 0 for none) asks for the certificates
+ * expiring alone.  fingerprint tells this scan from others (targets,
+ * ports, shard).  When none of outputs would get the changes, says so.
+ * Returns 0 with *out set (NULL when there is nothing to do: no path, no
+ * cert_expiry), or the exit status, the reason said.
  */
-int compare_start(const char *path, uint64_t fingerprint,
-    const struct runconf_output *outputs, size_t noutputs,
-    struct collect *col, struct compare **out);
+int compare_start(const char *path, unsigned cert_expiry,
+    uint64_t fingerprint, const struct runconf_output *outputs,
+    size_t noutputs, struct collect *col, struct compare **out);
 /*
  * A resumed scan: the runs before it kept the open ports of the work they
  * did in path (compare_keep()), which must still be hash and length
@@ -52,9 +55,12 @@ int compare_keep(const struct compare *cmp, const char *path, uint64_t *hash,
 /*
  * After a scan that ran to its end: the changes to col's outputs, after
  * every host (collect_drain()) and before their end, with the work of the
- * runs it resumed (compare_resume()).  A resumed scan whose runs before
- * kept nothing saw only part of the targets: it is not compared.  Returns
- * status, EXIT_CHANGED when something changed and fail_on_change, or
+ * runs it resumed (compare_resume()), then the certificates expiring.  A
+ * resumed scan whose runs before kept nothing saw only part of the
+ * targets: it is not compared (its certificates are still told).  What
+ * answered on a port that this run did not learn is carried over from the
+ * baseline (baseline_carry()).  Returns status, EXIT_CHANGED when
+ * something changed (or a certificate expires) and fail_on_change, or
  * EXIT_FAILED (said why).
  */
 int compare_finish(struct compare *cmp, struct collect *col,

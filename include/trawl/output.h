@@ -118,6 +118,27 @@ enum out_change_kind {
 	OUT_HOST_DOWN,		/* open ports in the baseline, none now */
 	OUT_PORT_OPENED,	/* open now, not in the baseline */
 	OUT_PORT_CLOSED,	/* in the baseline, not open now */
+	/* Open in both runs, and both saw what answered (--banners): */
+	OUT_SERVICE_CHANGED,	/* another service, product or version */
+	OUT_CERT_CHANGED,	/* another TLS certificate */
+	/* This run's certificate expires within --cert-expiry DAYS. */
+	OUT_CERT_EXPIRING,
+};
+
+/*
+ * What answered on an open port, as a baseline keeps it from one run to
+ * the next: the service identified and the TLS certificate, each half
+ * there or not.  Strings are the server's text (svc.h), never empty:
+ * NULL for what is not known.
+ */
+struct out_answer {
+	const char *service;	/* nmap's name, "http"; NULL: no service */
+	bool tunnel_ssl;	/* inside TLS */
+	const char *product;	/* "nginx" */
+	const char *version;	/* "1.24.0" */
+	const char *sha256;	/* the certificate's; NULL: no certificate */
+	int64_t not_after;	/* seconds since the epoch; 0: not known */
+	const char *subject;	/* RFC 2253 */
 };
 
 struct out_change {
@@ -127,6 +148,13 @@ struct out_change {
 	uint16_t port;				/* 0 for a host */
 	const char *const *names;		/* sorted, distinct */
 	size_t nnames;
+	/*
+	 * OUT_SERVICE_CHANGED and OUT_CERT_CHANGED: what answered in the
+	 * baseline and now; OUT_CERT_EXPIRING: now alone, and days_left
+	 * (output_days_left(), negative once expired).  NULL otherwise.
+	 */
+	const struct out_answer *was, *now;
+	long long days_left;
 };
 
 struct out_format {
@@ -184,7 +212,10 @@ const char *output_names(void);
  */
 bool output_carries_changes(const struct out_format *fmt,
     bool changes_output);
-/* "host-up", "host-down", "port-opened", "port-closed". */
+/*
+ * "host-up", "host-down", "port-opened", "port-closed", "service-changed",
+ * "cert-changed", "cert-expiring".
+ */
 const char *output_change_name(enum out_change_kind kind);
 /*
  * A change as one line for people, names escaped with esc, no newline:
@@ -192,6 +223,12 @@ const char *output_change_name(enum out_change_kind kind);
  *	+ 192.0.2.9 (www.example.com) port 443/tcp open
  *	- 192.0.2.4 port 22/tcp no longer open
  *	- host 192.0.2.4 down
+ *	~ 192.0.2.9 port 8080/tcp service nginx 1.22.1 -> nginx 1.24.0
+ *	~ 192.0.2.9 port 443/tcp certificate replaced (not after
+ *	    2026-12-12 -> 2027-03-01)
+ *	! 192.0.2.9 port 443/tcp certificate expires in 4 days (not after
+ *	    2026-12-12, CN=www.example.com)
+ * Server text (product, version, subject) is escaped with esc too.
  */
 void output_change_line(struct wbuf *w, const struct out_change *c,
     void (*esc)(struct wbuf *w, const char *s));

@@ -85,6 +85,8 @@ struct runconf {
 
 	const char *baseline;		/* --baseline FILE, or NULL */
 	bool fail_on_change;
+	/* --cert-expiry DAYS: certificates expiring are changes; 0: not. */
+	unsigned cert_expiry;
 
 	const char *args;		/* the command line, for outputs */
 };

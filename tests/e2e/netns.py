@@ -651,9 +651,18 @@ class _Obj(list):
 
 _RTT_RE = re.compile(r'"rtt_ms":\d+\.\d{3}[,}]')
 _KEYS = frozenset(KEY_ORDER)
-CHANGE_KEY_ORDER = ('change', 'ip', 'port', 'proto', 'names')
+CHANGE_KEY_ORDER = ('change', 'ip', 'port', 'proto', 'names', 'was', 'now',
+                    'days_left', 'sha256', 'not_after', 'subject')
 _CHANGE_KEYS = frozenset(CHANGE_KEY_ORDER)
-CHANGES = ('host-up', 'host-down', 'port-opened', 'port-closed')
+CHANGES = ('host-up', 'host-down', 'port-opened', 'port-closed',
+           'service-changed', 'cert-changed', 'cert-expiring')
+# What answered (--banners) in a change: "was" and "now" of a service or
+# certificate change, the certificate of one expiring; each key in order,
+# only when known, the first always.
+SERVICE_SIDE_ORDER = ('service', 'tunnel', 'product', 'version')
+CERT_SIDE_ORDER = ('sha256', 'not_after', 'subject')
+_ISO_RE = re.compile(r'^\d{4,}-\d\d-\d\dT\d\d:\d\d:\d\dZ$')
+_SHA_RE = re.compile(r'^[0-9a-f]{64}$')
 # With --rdns, a host's PTR name is one key more, the last (CSV's column).
 RDNS_KEY_ORDER = KEY_ORDER + ('ptr',)
 _RDNS_KEYS = frozenset(RDNS_KEY_ORDER)
@@ -753,19 +762,75 @@ def _check_record(ck, rec, keys, line, rdns=False):
     return True
 
 
+def _check_cert_keys(ck, obj, line):
+    """The keys of a certificate (CERT_SIDE_ORDER) in obj."""
+    if not (isinstance(obj.get('sha256'), str) and
+            _SHA_RE.match(obj['sha256'])):
+        ck.check(False, '"sha256" not 64 lower-case hex digits: %r'
+                 % (line,))
+    if 'not_after' in obj and not (isinstance(obj['not_after'], str) and
+                                   _ISO_RE.match(obj['not_after'])):
+        ck.check(False, '"not_after" not ISO 8601 UTC: %r' % (line,))
+    if 'subject' in obj and not (isinstance(obj['subject'], str) and
+                                 obj['subject']):
+        ck.check(False, '"subject" not text: %r' % (line,))
+
+
+def _check_side(ck, kind, side, line):
+    """"was" or "now" of a change of what answered: an object with the
+    keys of its kind, in order, the first always there."""
+    if not isinstance(side, _Obj):
+        return ck.check(False, '"was"/"now" not an object: %r' % (line,))
+    keys = [k for k, _ in side]
+    obj = dict(side)
+    order = SERVICE_SIDE_ORDER if kind == 'service-changed' else \
+        CERT_SIDE_ORDER
+    if not _check_keys(ck, obj, keys, order, frozenset(order), order[:1],
+                       line):
+        return False
+    if kind == 'cert-changed':
+        _check_cert_keys(ck, obj, line)
+    elif not (all(isinstance(v, str) and v for v in obj.values()) and
+              obj.get('tunnel', 'ssl') == 'ssl'):
+        ck.check(False, 'a service side not text: %r' % (line,))
+    return True
+
+
 def _check_change(ck, rec, keys, line):
     """A change record (--baseline) against the contract:
-    {"change":KIND,"ip":IP[,"port":N,"proto":"tcp"][,"names":[...]]},
-    port and proto for port changes only, names only when there are any,
-    sorted and distinct.  False when its keys are wrong."""
-    port_change = rec['change'] in ('port-opened', 'port-closed')
-    need = ('change', 'ip') + (('port', 'proto') if port_change else ())
+    {"change":KIND,"ip":IP[,"port":N,"proto":"tcp"][,"names":[...]]
+    [,"was":{...},"now":{...}][,"days_left":N,"sha256":...]}, port and
+    proto for port changes only, names only when there are any, sorted and
+    distinct; was and now for service and certificate changes only, the
+    certificate's keys at the top for an expiring one only.  False when
+    its keys are wrong."""
+    kind = rec['change']
+    answer = kind in ('service-changed', 'cert-changed')
+    port_change = kind in ('port-opened', 'port-closed',
+                           'cert-expiring') or answer
+    need = ('change', 'ip') + (('port', 'proto') if port_change else ()) + \
+        (('was', 'now') if answer else ()) + \
+        (('days_left', 'sha256') if kind == 'cert-expiring' else ())
     ok = _check_keys(ck, rec, keys, CHANGE_KEY_ORDER, _CHANGE_KEYS, need,
                      line)
     if not port_change and ('port' in rec or 'proto' in rec):
         ok = ck.check(False, 'port or proto in a host change: %r' % (line,))
+    if not answer and ('was' in rec or 'now' in rec):
+        ok = ck.check(False, 'was or now in a %s change: %r' % (kind, line))
+    if kind != 'cert-expiring' and any(
+            k in rec for k in ('days_left',) + CERT_SIDE_ORDER):
+        ok = ck.check(False, 'certificate keys in a %s change: %r'
+                      % (kind, line))
     if not ok:
         return False
+    if answer:
+        _check_side(ck, kind, rec['was'], line)
+        _check_side(ck, kind, rec['now'], line)
+    if kind == 'cert-expiring':
+        if not (isinstance(rec['days_left'], int) and
+                not isinstance(rec['days_left'], bool)):
+            ck.check(False, '"days_left" not a number: %r' % (line,))
+        _check_cert_keys(ck, rec, line)
     if rec['change'] not in CHANGES:
         ck.check(False, 'unknown change: %r' % (line,))
     if isinstance(rec['ip'], str):

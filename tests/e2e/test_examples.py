@@ -1500,6 +1500,12 @@ EXAMPLES = {
                               'office.targets': '192.0.2.0/28\n'}),
                      run_first, open_change),
         check=all_of(scan(OFFICE_SPACE, TOP100), check_changed('stdout'))),
+    'trawl --banners -p 443 --baseline web.baseline --cert-expiry 30 '
+    '--fail-on-change -o changes:web.changes.ndjson 192.0.2.0/24': Ex(
+        'run', note='no TLS server among the listeners here: the first '
+        'night makes the baseline and tells nothing (test_certwatch.py '
+        'has real ones)',
+        check=check_changes_only('web.changes.ndjson', set())),
 
     # --- README.md ---
     QUICK_START: Ex(
@@ -1514,7 +1520,8 @@ EXAMPLES = {
     'trawl [-46hqV] [-c N] [-f FORMAT] [-i FILE] [-o [FORMAT:]FILE] '
     '[-p PORTS] [-T N] [-t MS] [-x LIST] [--banners [--banner-timeout MS]] '
     '[--baseline FILE '
-    '[--fail-on-change]] [--checkpoint SECONDS] [--config FILE] '
+    '[--fail-on-change]] [--cert-expiry DAYS] [--checkpoint SECONDS] '
+    '[--config FILE] '
     '[--ct-url URL] '
     '[--dns-concurrency N] [--dry-run] [--exclude-file FILE] '
     '[--host-concurrency N] [--list-names] [--order ORDER] [--progress | '

@@ -449,6 +449,318 @@ START_TEST(order_is_deterministic)
 }
 END_TEST
 
+/* --- what answered (--banners) ----------------------------------------- */
+
+#define SHA_A "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+#define SHA_B "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
+#define DEC12 1797033600	/* 2026-12-12T00:00:00Z */
+#define MAR01 1803859200	/* 2027-03-01T00:00:00Z */
+
+static void
+answer(struct baseline *b, const char *addr, uint16_t port,
+    const struct out_answer *a)
+{
+	int family;
+	target_u128 x = ip(addr, &family);
+
+	ck_assert_int_eq(baseline_set_answer(b, family, x, port, a), 0);
+}
+
+static const struct out_answer ssh92 = { "ssh", false, "OpenSSH", "9.2p1",
+    NULL, 0, NULL };
+static const struct out_answer nginx122_a = { "http", true, "nginx",
+    "1.22.1", SHA_A, DEC12, "CN=www.example.com" };
+static const struct out_answer nginx124_b = { "http", true, "nginx",
+    "1.24.0", SHA_B, MAR01, "CN=www.example.com" };
+static const struct out_answer nginx122 = { "http", false, "nginx",
+    "1.22.1", NULL, 0, NULL };
+static const struct out_answer simple = { "http", false, "SimpleHTTP",
+    "0.6 Python/3.11.2", NULL, 0, NULL };
+static const struct out_answer http_bare = { "http", false, NULL, NULL,
+    NULL, 0, NULL };
+static const struct out_answer nginx_noversion = { "http", false, "nginx",
+    NULL, NULL, 0, NULL };
+static const struct out_answer cert_only_b = { NULL, false, NULL, NULL,
+    SHA_B, MAR01, "CN=b.example" };
+
+/*
+ * A port open in both runs: what both saw and saw differently is a
+ * change, the service before the certificate; what one run did not learn
+ * (no --banners, a grab that found nothing, a product or version not
+ * sent) is none.
+ */
+START_TEST(diff_answers)
+{
+	static const char *const www[] = { "www.example.com" };
+	struct baseline *old = baseline_new(1), *now = baseline_new(1);
+	ssize_t n;
+	char *text;
+
+	add(old, "192.0.2.9", 22, www, 1);
+	answer(old, "192.0.2.9", 22, &ssh92);
+	add(old, "192.0.2.9", 443, www, 1);
+	answer(old, "192.0.2.9", 443, &nginx122_a);
+	add(old, "192.0.2.9", 8080, www, 1);
+	answer(old, "192.0.2.9", 8080, &nginx122);
+	add(old, "192.0.2.9", 8081, www, 1);
+	answer(old, "192.0.2.9", 8081, &http_bare);
+	add(old, "192.0.2.9", 8082, www, 1);
+	answer(old, "192.0.2.9", 8082, &nginx122);
+	add(old, "192.0.2.9", 8083, www, 1);
+	answer(old, "192.0.2.9", 8083, &nginx122_a);
+	add(old, "2001:db8::1", 22, NULL, 0);
+	answer(old, "2001:db8::1", 22, &ssh92);
+
+	add(now, "192.0.2.9", 22, www, 1);
+	answer(now, "192.0.2.9", 22, &ssh92);		/* the same */
+	add(now, "192.0.2.9", 443, www, 1);
+	answer(now, "192.0.2.9", 443, &nginx124_b);	/* both changed */
+	add(now, "192.0.2.9", 8080, www, 1);
+	answer(now, "192.0.2.9", 8080, &simple);	/* another product */
+	add(now, "192.0.2.9", 8081, www, 1);
+	answer(now, "192.0.2.9", 8081, &nginx122);	/* learned: no news */
+	add(now, "192.0.2.9", 8082, www, 1);
+	answer(now, "192.0.2.9", 8082, &nginx_noversion); /* not sent */
+	add(now, "192.0.2.9", 8083, www, 1);		/* nothing learned */
+	add(now, "192.0.2.9", 9000, www, 1);
+	answer(now, "192.0.2.9", 9000, &nginx124_b);	/* just opened */
+	add(now, "2001:db8::1", 22, NULL, 0);
+	answer(now, "2001:db8::1", 22, &nginx122);	/* ssh to http */
+
+	text = diff_text(old, now, &n, 0);
+	ck_assert_str_eq(text,
+	    "~ 192.0.2.9 (www.example.com) port 443/tcp service nginx 1.22.1 "
+	    "-> nginx 1.24.0\n"
+	    "~ 192.0.2.9 (www.example.com) port 443/tcp certificate replaced "
+	    "(not after 2026-12-12 -> 2027-03-01)\n"
+	    "~ 192.0.2.9 (www.example.com) port 8080/tcp service nginx "
+	    "1.22.1 -> SimpleHTTP 0.6 Python/3.11.2\n"
+	    "+ 192.0.2.9 (www.example.com) port 9000/tcp open\n"
+	    "~ 2001:db8::1 port 22/tcp service ssh OpenSSH 9.2p1 -> http "
+	    "nginx 1.22.1\n");
+	ck_assert_int_eq(n, 5);
+	free(text);
+
+	text = diff_text(old, now, &n, 1);
+	ck_assert_str_eq(text,
+	    "{\"change\":\"service-changed\",\"ip\":\"192.0.2.9\","
+	    "\"port\":443,\"proto\":\"tcp\",\"names\":[\"www.example.com\"],"
+	    "\"was\":{\"service\":\"http\",\"tunnel\":\"ssl\","
+	    "\"product\":\"nginx\",\"version\":\"1.22.1\"},"
+	    "\"now\":{\"service\":\"http\",\"tunnel\":\"ssl\","
+	    "\"product\":\"nginx\",\"version\":\"1.24.0\"}}\n"
+	    "{\"change\":\"cert-changed\",\"ip\":\"192.0.2.9\","
+	    "\"port\":443,\"proto\":\"tcp\",\"names\":[\"www.example.com\"],"
+	    "\"was\":{\"sha256\":\"" SHA_A "\","
+	    "\"not_after\":\"2026-12-12T00:00:00Z\","
+	    "\"subject\":\"CN=www.example.com\"},"
+	    "\"now\":{\"sha256\":\"" SHA_B "\","
+	    "\"not_after\":\"2027-03-01T00:00:00Z\","
+	    "\"subject\":\"CN=www.example.com\"}}\n"
+	    "{\"change\":\"service-changed\",\"ip\":\"192.0.2.9\","
+	    "\"port\":8080,\"proto\":\"tcp\",\"names\":[\"www.example.com\"],"
+	    "\"was\":{\"service\":\"http\",\"product\":\"nginx\","
+	    "\"version\":\"1.22.1\"},\"now\":{\"service\":\"http\","
+	    "\"product\":\"SimpleHTTP\",\"version\":\"0.6 Python/3.11.2\"}}\n"
+	    "{\"change\":\"port-opened\",\"ip\":\"192.0.2.9\",\"port\":9000,"
+	    "\"proto\":\"tcp\",\"names\":[\"www.example.com\"]}\n"
+	    "{\"change\":\"service-changed\",\"ip\":\"2001:db8::1\","
+	    "\"port\":22,\"proto\":\"tcp\",\"was\":{\"service\":\"ssh\","
+	    "\"product\":\"OpenSSH\",\"version\":\"9.2p1\"},"
+	    "\"now\":{\"service\":\"http\",\"product\":\"nginx\","
+	    "\"version\":\"1.22.1\"}}\n");
+	free(text);
+
+	/* Backwards: the same ports change, the sides swapped. */
+	text = diff_text(now, old, &n, 0);
+	ck_assert_int_eq(n, 5);
+	ck_assert_ptr_nonnull(strstr(text, "port 443/tcp certificate replaced "
+	    "(not after 2027-03-01 -> 2026-12-12)\n"));
+	free(text);
+	ck_assert_int_eq(baseline_diff(now, now, NULL, NULL), 0);
+	baseline_free(old);
+	baseline_free(now);
+}
+END_TEST
+
+/* Only the tunnel changed: the service names say so. */
+START_TEST(diff_tunnel)
+{
+	struct baseline *old = baseline_new(1), *now = baseline_new(1);
+	struct out_answer plain = nginx122_a;
+	ssize_t n;
+	char *text;
+
+	plain.tunnel_ssl = false;
+	add(old, "192.0.2.9", 443, NULL, 0);
+	answer(old, "192.0.2.9", 443, &plain);
+	add(now, "192.0.2.9", 443, NULL, 0);
+	answer(now, "192.0.2.9", 443, &nginx122_a);
+	text = diff_text(old, now, &n, 0);
+	ck_assert_str_eq(text, "~ 192.0.2.9 port 443/tcp service http nginx "
+	    "1.22.1 -> ssl/http nginx 1.22.1\n");
+	free(text);
+	baseline_free(old);
+	baseline_free(now);
+}
+END_TEST
+
+/*
+ * A run that learned nothing on a port keeps what the last one learned;
+ * what it learned itself stays; a port no longer open takes nothing.
+ */
+START_TEST(carry_over)
+{
+	struct baseline *old = baseline_new(7), *now = baseline_new(7);
+	char path[128], err[256], *text;
+	ssize_t n;
+
+	add(old, "192.0.2.9", 22, NULL, 0);
+	answer(old, "192.0.2.9", 22, &ssh92);
+	add(old, "192.0.2.9", 443, NULL, 0);
+	answer(old, "192.0.2.9", 443, &nginx122_a);
+	add(old, "192.0.2.9", 8443, NULL, 0);
+	answer(old, "192.0.2.9", 8443, &nginx122_a);
+	add(old, "192.0.2.10", 80, NULL, 0);
+	answer(old, "192.0.2.10", 80, &nginx122);
+
+	add(now, "192.0.2.9", 22, NULL, 0);
+	add(now, "192.0.2.9", 443, NULL, 0);
+	add(now, "192.0.2.9", 8443, NULL, 0);
+	answer(now, "192.0.2.9", 8443, &cert_only_b);
+	ck_assert_int_eq(baseline_diff(old, now, NULL, NULL), 3);
+	ck_assert_int_eq(baseline_carry(now, old), 0);
+	/* Carried: no news, now or when compared with the old again. */
+	text = diff_text(old, now, &n, 0);
+	ck_assert_str_eq(text,
+	    "~ 192.0.2.9 port 8443/tcp certificate replaced (not after "
+	    "2026-12-12 -> 2027-03-01)\n"
+	    "- host 192.0.2.10 down\n"
+	    "- 192.0.2.10 port 80/tcp no longer open\n");
+	free(text);
+
+	make_dir();
+	snprintf(path, sizeof(path), "%s/base", dir);
+	ck_assert_int_eq(baseline_save(now, path, err, sizeof(err)), 0);
+	text = read_file(path);
+	ck_assert_str_eq(text,
+	    "trawl-baseline 1\n"
+	    "fingerprint 0000000000000007\n"
+	    "open 192.0.2.9 22\n"
+	    "service 192.0.2.9 22 ssh\n"
+	    "product 192.0.2.9 22 OpenSSH\n"
+	    "version 192.0.2.9 22 9.2p1\n"
+	    "open 192.0.2.9 443\n"
+	    "service 192.0.2.9 443 http ssl\n"
+	    "product 192.0.2.9 443 nginx\n"
+	    "version 192.0.2.9 443 1.22.1\n"
+	    "cert 192.0.2.9 443 " SHA_A " 1797033600\n"
+	    "subject 192.0.2.9 443 CN=www.example.com\n"
+	    "open 192.0.2.9 8443\n"
+	    "service 192.0.2.9 8443 http ssl\n"
+	    "product 192.0.2.9 8443 nginx\n"
+	    "version 192.0.2.9 8443 1.22.1\n"
+	    "cert 192.0.2.9 8443 " SHA_B " 1803859200\n"
+	    "subject 192.0.2.9 8443 CN=b.example\n"
+	    "end\n");
+	free(text);
+	baseline_free(old);
+	baseline_free(now);
+	remove_dir();
+}
+END_TEST
+
+/* The certificates within the window, the expired ones too, in order. */
+START_TEST(expiring)
+{
+	static const char *const www[] = { "www.example.com" };
+	struct baseline *b = baseline_new(1);
+	struct out_answer a = nginx122_a, unknown = nginx122_a;
+	time_t t = DEC12 - 4 * 86400 - 3600;	/* 4 days 1 hour before */
+	struct sink s;
+	ssize_t n;
+	char *text;
+
+	unknown.not_after = 0;
+	add(b, "2001:db8::1", 443, NULL, 0);
+	answer(b, "2001:db8::1", 443, &nginx122_a);	/* 4 days left */
+	add(b, "192.0.2.9", 443, www, 1);
+	a.not_after = t + 7 * 86400;			/* on the edge */
+	answer(b, "192.0.2.9", 443, &a);
+	add(b, "192.0.2.9", 444, www, 1);
+	a.not_after = t + 7 * 86400 + 1;		/* just outside */
+	answer(b, "192.0.2.9", 444, &a);
+	add(b, "192.0.2.9", 445, www, 1);
+	a.not_after = t - 86400 - 1;			/* expired */
+	a.subject = NULL;
+	answer(b, "192.0.2.9", 445, &a);
+	add(b, "192.0.2.9", 446, www, 1);
+	answer(b, "192.0.2.9", 446, &unknown);		/* expiry unknown */
+	add(b, "192.0.2.9", 22, www, 1);
+	answer(b, "192.0.2.9", 22, &ssh92);		/* no certificate */
+
+	sink_open(&s, 0);
+	n = baseline_expiring(b, t, 7, on_change, &s);
+	text = sink_close(&s);
+	ck_assert_str_eq(text,
+	    "! 192.0.2.9 (www.example.com) port 443/tcp certificate expires "
+	    "in 7 days (not after 2026-12-14, CN=www.example.com)\n"
+	    "! 192.0.2.9 (www.example.com) port 445/tcp certificate expired "
+	    "2 days ago (not after 2026-12-06)\n"
+	    "! 2001:db8::1 port 443/tcp certificate expires in 4 days (not "
+	    "after 2026-12-12, CN=www.example.com)\n");
+	ck_assert_int_eq(n, 3);
+	free(text);
+
+	sink_open(&s, 1);
+	n = baseline_expiring(b, t, 1, on_change, &s);
+	text = sink_close(&s);
+	ck_assert_str_eq(text,
+	    "{\"change\":\"cert-expiring\",\"ip\":\"192.0.2.9\",\"port\":445,"
+	    "\"proto\":\"tcp\",\"names\":[\"www.example.com\"],"
+	    "\"days_left\":-2,\"sha256\":\"" SHA_A "\","
+	    "\"not_after\":\"2026-12-06T22:59:59Z\"}\n");
+	ck_assert_int_eq(n, 1);
+	free(text);
+	ck_assert_int_eq(baseline_expiring(b, t, 36500, NULL, NULL), 4);
+	baseline_free(b);
+}
+END_TEST
+
+START_TEST(answer_errors)
+{
+	struct baseline *b = baseline_new(1);
+	struct out_answer a = nginx122_a;
+	char *big = malloc(BASELINE_NAME_MAX + 2);
+
+	ck_assert_ptr_nonnull(big);
+	add(b, "192.0.2.9", 443, NULL, 0);
+	errno = 0;
+	ck_assert_int_eq(baseline_set_answer(b, AF_INET, 1, 443, &a), -1);
+	ck_assert_int_eq(errno, ENOENT);
+	ck_assert_int_eq(baseline_set_answer(b, AF_INET6, 0xc0000209, 443,
+	    &a), -1);
+	ck_assert_int_eq(errno, ENOENT);
+	a.sha256 = "ABCDEF";
+	ck_assert_int_eq(baseline_set_answer(b, AF_INET, 0xc0000209, 443,
+	    &a), -1);
+	ck_assert_int_eq(errno, EINVAL);
+	a.sha256 = SHA_A;
+	memset(big, 'x', BASELINE_NAME_MAX + 1);
+	big[BASELINE_NAME_MAX + 1] = '\0';
+	a.product = big;
+	ck_assert_int_eq(baseline_set_answer(b, AF_INET, 0xc0000209, 443,
+	    &a), -1);
+	ck_assert_int_eq(errno, EINVAL);
+	/* Empty strings are none: nothing known, nothing kept. */
+	a = (struct out_answer){ "", false, "", "", "", 0, "" };
+	ck_assert_int_eq(baseline_set_answer(b, AF_INET, 0xc0000209, 443,
+	    &a), 0);
+	free(big);
+	baseline_free(b);
+}
+END_TEST
+
 /* --- the file ----------------------------------------------------------- */
 
 START_TEST(save_format)
@@ -540,6 +852,112 @@ START_TEST(round_trip)
 	baseline_free(l);
 	baseline_free(e);
 	remove_dir();
+}
+END_TEST
+
+/*
+ * What answered, saved and read back: the same file again, the same
+ * changes against a third run; hostile text escaped to one word.
+ */
+START_TEST(answers_round_trip)
+{
+	static const struct out_answer odd = { "x y\\z", true,
+	    "pro duct\x1b[31m", "v\xff 1", SHA_B, -86400, "CN=a b,O=\\" };
+	struct baseline *b = baseline_new(3), *l = NULL, *other =
+	    baseline_new(3);
+	char path[128], path2[160], err[256], *f1, *f2, *t1, *t2;
+	ssize_t n1, n2;
+
+	make_dir();
+	snprintf(path, sizeof(path), "%s/base", dir);
+	snprintf(path2, sizeof(path2), "%s/again", dir);
+	add(b, "192.0.2.9", 443, NULL, 0);
+	answer(b, "192.0.2.9", 443, &nginx122_a);
+	add(b, "192.0.2.9", 444, NULL, 0);
+	answer(b, "192.0.2.9", 444, &odd);
+	add(b, "192.0.2.9", 445, NULL, 0);
+	answer(b, "192.0.2.9", 445, &cert_only_b);
+	add(b, "192.0.2.9", 446, NULL, 0);
+	answer(b, "192.0.2.9", 446, &http_bare);
+	ck_assert_int_eq(baseline_save(b, path, err, sizeof(err)), 0);
+	f1 = read_file(path);
+	ck_assert_ptr_nonnull(strstr(f1,
+	    "open 192.0.2.9 444\n"
+	    "service 192.0.2.9 444 x\\x20y\\x5cz ssl\n"
+	    "product 192.0.2.9 444 pro\\x20duct\\x1b[31m\n"
+	    "version 192.0.2.9 444 v\\xff\\x201\n"
+	    "cert 192.0.2.9 444 " SHA_B " -86400\n"
+	    "subject 192.0.2.9 444 CN=a\\x20b,O=\\x5c\n"
+	    "open 192.0.2.9 445\n"
+	    "cert 192.0.2.9 445 " SHA_B " 1803859200\n"
+	    "subject 192.0.2.9 445 CN=b.example\n"
+	    "open 192.0.2.9 446\n"
+	    "service 192.0.2.9 446 http\n"
+	    "end\n"));
+	ck_assert_int_eq(baseline_load(path, &l, err, sizeof(err)), 1);
+	ck_assert_int_eq(baseline_save(l, path2, err, sizeof(err)), 0);
+	f2 = read_file(path2);
+	ck_assert_str_eq(f1, f2);
+	ck_assert_int_eq(baseline_diff(b, l, NULL, NULL), 0);
+	/* Against a run that saw otherwise, both tell the same. */
+	for (uint16_t p = 443; p <= 446; p++) {
+		add(other, "192.0.2.9", p, NULL, 0);
+		answer(other, "192.0.2.9", p, &ssh92);
+	}
+	answer(other, "192.0.2.9", 444, &nginx122_a);
+	t1 = diff_text(b, other, &n1, 1);
+	t2 = diff_text(l, other, &n2, 1);
+	ck_assert_str_eq(t1, t2);
+	ck_assert_int_eq(n1, 4);
+	ck_assert_int_eq(n1, n2);
+	free(t1);
+	free(t2);
+	free(f1);
+	free(f2);
+	baseline_free(b);
+	baseline_free(l);
+	baseline_free(other);
+	remove_dir();
+}
+END_TEST
+
+/*
+ * A file from before what answered was kept loads, and against a run that
+ * saw what answered it tells the ports alone.
+ */
+START_TEST(old_format_loads)
+{
+	static const char before[] = "trawl-baseline 1\n"
+	    "fingerprint 9a3c5e0d12ab34cd\n"
+	    "open 192.0.2.7 22\n"
+	    "open 192.0.2.7 443\n"
+	    "name 192.0.2.7 www.example.com\n"
+	    "open 2001:db8::1 80\n"
+	    "end\n";
+	static const char *const www[] = { "www.example.com" };
+	struct baseline *old = NULL, *now = baseline_new(0x9a3c5e0d12ab34cdULL);
+	char err[256] = "", *text;
+	ssize_t n;
+
+	ck_assert_msg(baseline_parse_buf(before, sizeof(before) - 1, "before",
+	    &old, err, sizeof(err)) == 0, "refused: %s", err);
+	ck_assert_uint_eq(baseline_ports(old), 3);
+	add(now, "192.0.2.7", 22, www, 1);
+	answer(now, "192.0.2.7", 22, &ssh92);
+	add(now, "192.0.2.7", 443, www, 1);
+	answer(now, "192.0.2.7", 443, &nginx124_b);
+	add(now, "192.0.2.7", 8443, www, 1);
+	answer(now, "192.0.2.7", 8443, &nginx124_b);
+	text = diff_text(old, now, &n, 0);
+	ck_assert_str_eq(text,
+	    "+ 192.0.2.7 (www.example.com) port 8443/tcp open\n"
+	    "- host 2001:db8::1 down\n"
+	    "- 2001:db8::1 port 80/tcp no longer open\n");
+	free(text);
+	ck_assert_int_eq(baseline_carry(now, old), 0);
+	ck_assert_int_eq(baseline_diff(old, now, NULL, NULL), 3);
+	baseline_free(old);
+	baseline_free(now);
 }
 END_TEST
 
@@ -691,6 +1109,56 @@ static const struct bad_case bads[] = {
 	    "3: bad baseline file: 'open' wants an address and a port" },
 	{ HEAD "open 192.0.2.1\0 80\nend\n", sizeof(HEAD) + 22,
 	    "3: bad baseline file: NUL byte" },
+	{ HEAD "service 192.0.2.1 80 http\nend\n", 0,
+	    "3: bad baseline file: what answered on a port not open before "
+	    "it" },
+	{ HEAD "open 192.0.2.1 80\nservice 192.0.2.1 81 http\nend\n", 0,
+	    "4: bad baseline file: what answered on a port not open before "
+	    "it" },
+	{ HEAD "open 192.0.2.1 80\nservice 192.0.2.1 80\nend\n", 0,
+	    "4: bad baseline file: 'service' wants an address, a port, a name "
+	    "and maybe 'ssl'" },
+	{ HEAD "open 192.0.2.1 80\nservice 192.0.2.1 80 http tls\nend\n", 0,
+	    "4: bad baseline file: 'service' wants 'ssl' or nothing after the "
+	    "name" },
+	{ HEAD "open 192.0.2.1 80\nservice 192.0.2.1 80 http ssl x\nend\n",
+	    0, "4: bad baseline file: too many words" },
+	{ HEAD "open 192.0.2.1 80\nservice 192.0.2.1 80 a\\x00\nend\n", 0,
+	    "4: bad baseline file: bad text" },
+	{ HEAD "open 192.0.2.1 80\nservice 192.0.2.1 0 http\nend\n", 0,
+	    "4: bad baseline file: bad port" },
+	{ HEAD "open 192.0.2.1 80\nservice 192.0.2 80 http\nend\n", 0,
+	    "4: bad baseline file: bad address" },
+	{ HEAD "open 192.0.2.1 80\nproduct 192.0.2.1 80 nginx\nend\n", 0,
+	    "4: bad baseline file: product or version with no 'service' "
+	    "before it" },
+	{ HEAD "open 192.0.2.1 80\nversion 192.0.2.1 80 1.0\nend\n", 0,
+	    "4: bad baseline file: product or version with no 'service' "
+	    "before it" },
+	{ HEAD "open 192.0.2.1 80\nservice 192.0.2.1 80 http\n"
+	    "product 192.0.2.1 80\nend\n", 0,
+	    "5: bad baseline file: what answered wants an address, a port "
+	    "and one word" },
+	{ HEAD "open 192.0.2.1 80\nsubject 192.0.2.1 80 CN=x\nend\n", 0,
+	    "4: bad baseline file: subject with no 'cert' before it" },
+	{ HEAD "open 192.0.2.1 80\ncert 192.0.2.1 80 " SHA_A "\nend\n", 0,
+	    "4: bad baseline file: 'cert' wants an address, a port, a "
+	    "SHA-256 and a time" },
+	{ HEAD "open 192.0.2.1 80\ncert 192.0.2.1 80 " SHA_A "0 1\nend\n", 0,
+	    "4: bad baseline file: bad SHA-256" },
+	{ HEAD "open 192.0.2.1 80\ncert 192.0.2.1 80 "
+	    "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA 1"
+	    "\nend\n", 0, "4: bad baseline file: bad SHA-256" },
+	{ HEAD "open 192.0.2.1 80\ncert 192.0.2.1 80 " SHA_A " +1\nend\n", 0,
+	    "4: bad baseline file: bad time" },
+	{ HEAD "open 192.0.2.1 80\ncert 192.0.2.1 80 " SHA_A " --1\nend\n",
+	    0, "4: bad baseline file: bad time" },
+	{ HEAD "open 192.0.2.1 80\ncert 192.0.2.1 80 " SHA_A
+	    " 9223372036854775808\nend\n", 0, "4: bad baseline file: bad time" },
+	{ HEAD "open 192.0.2.1 80\ncert 192.0.2.1 80 " SHA_A " -\nend\n", 0,
+	    "4: bad baseline file: bad time" },
+	{ HEAD "name 192.0.2.1 a b\nend\n", 0,
+	    "3: bad baseline file: too many words" },
 };
 
 START_TEST(malformed)
@@ -942,9 +1410,16 @@ baseline_suite(void)
 	tcase_add_test(cmp, repeats_and_errors);
 	tcase_add_test(cmp, escaping_in_reports);
 	tcase_add_test(cmp, order_is_deterministic);
+	tcase_add_test(cmp, diff_answers);
+	tcase_add_test(cmp, diff_tunnel);
+	tcase_add_test(cmp, carry_over);
+	tcase_add_test(cmp, expiring);
+	tcase_add_test(cmp, answer_errors);
 	suite_add_tcase(s, cmp);
 	tcase_add_test(file, save_format);
 	tcase_add_test(file, round_trip);
+	tcase_add_test(file, answers_round_trip);
+	tcase_add_test(file, old_format_loads);
 	tcase_add_test(file, atomic_replace);
 	tcase_add_test(file, missing_file);
 	tcase_add_loop_test(file, malformed, 0,

@@ -154,15 +154,55 @@ static const char *const both[] = { "alt.example.com", "www.example.com" };
 static const char *const hostile[] = { HOSTILE };
 static const char *const v6[] = { "v6.example.net" };
 
+/*
+ * What answered (--banners), before and now: a new version of the same
+ * product; a hostile product and subject where a service changed to
+ * another inside TLS; a certificate replaced, and one expiring.
+ */
+static const struct out_answer ans_was = {
+	"http", false, "nginx", "1.22.1",
+	"9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08",
+	1797033600, "CN=www.example.com,O=Example",
+};
+static const struct out_answer ans_now = {
+	"http", false, "nginx", "1.24.0",
+	"60303ae22b998861bce3b28f33eec1be758a213c86c93c076dbe9f558c11c752",
+	1803859200, "CN=www.example.com",
+};
+static const struct out_answer ans_ssh = {
+	"ssh", false, "OpenSSH", "9.2p1", NULL, 0, NULL,
+};
+static const struct out_answer ans_hostile = {
+	"http", true, HOSTILE, NULL,
+	"60303ae22b998861bce3b28f33eec1be758a213c86c93c076dbe9f558c11c752",
+	1767225600, "CN=" HOSTILE,
+};
+
 static const struct out_change changes[] = {
-	{ OUT_PORT_CLOSED, AF_INET, "192.0.2.1", 80, both, 2 },
-	{ OUT_PORT_OPENED, AF_INET, "192.0.2.1", 47999, both, 2 },
-	{ OUT_HOST_DOWN, AF_INET, "192.0.2.2", 0, NULL, 0 },
-	{ OUT_PORT_CLOSED, AF_INET, "192.0.2.2", 22, NULL, 0 },
-	{ OUT_HOST_UP, AF_INET, "192.0.2.3", 0, hostile, 1 },
-	{ OUT_PORT_OPENED, AF_INET, "192.0.2.3", 80, hostile, 1 },
-	{ OUT_HOST_UP, AF_INET6, "2001:db8::1", 0, v6, 1 },
-	{ OUT_PORT_OPENED, AF_INET6, "2001:db8::1", 443, v6, 1 },
+	{ OUT_PORT_CLOSED, AF_INET, "192.0.2.1", 80, both, 2, NULL, NULL, 0 },
+	{ OUT_PORT_OPENED, AF_INET, "192.0.2.1", 47999, both, 2, NULL, NULL,
+	    0 },
+	{ OUT_SERVICE_CHANGED, AF_INET, "192.0.2.1", 8080, both, 2, &ans_was,
+	    &ans_now, 0 },
+	{ OUT_CERT_CHANGED, AF_INET, "192.0.2.1", 8080, both, 2, &ans_was,
+	    &ans_now, 0 },
+	{ OUT_HOST_DOWN, AF_INET, "192.0.2.2", 0, NULL, 0, NULL, NULL, 0 },
+	{ OUT_PORT_CLOSED, AF_INET, "192.0.2.2", 22, NULL, 0, NULL, NULL, 0 },
+	{ OUT_HOST_UP, AF_INET, "192.0.2.3", 0, hostile, 1, NULL, NULL, 0 },
+	{ OUT_PORT_OPENED, AF_INET, "192.0.2.3", 80, hostile, 1, NULL, NULL,
+	    0 },
+	{ OUT_SERVICE_CHANGED, AF_INET, "192.0.2.3", 443, hostile, 1,
+	    &ans_ssh, &ans_hostile, 0 },
+	{ OUT_HOST_UP, AF_INET6, "2001:db8::1", 0, v6, 1, NULL, NULL, 0 },
+	{ OUT_PORT_OPENED, AF_INET6, "2001:db8::1", 443, v6, 1, NULL, NULL,
+	    0 },
+	/* After the changes, in their own order: the certificates. */
+	{ OUT_CERT_EXPIRING, AF_INET, "192.0.2.1", 8080, both, 2, NULL,
+	    &ans_now, 4 },
+	{ OUT_CERT_EXPIRING, AF_INET, "192.0.2.3", 443, hostile, 1, NULL,
+	    &ans_hostile, -1 },
+	{ OUT_CERT_EXPIRING, AF_INET6, "2001:db8::1", 443, v6, 1, NULL,
+	    &ans_now, 1 },
 };
 
 /* --- the formats ---------------------------------------------------------- */
