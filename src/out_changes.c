@@ -58,17 +58,6 @@ changes_end(struct wbuf *w, const struct out_stats *st)
 	(void)st;
 }
 
-/* ,"key":"value" for a value known. */
-static void
-field(struct wbuf *w, const char *key, const char *value)
-{
-	if (value == NULL)
-		return;
-	wbuf_printf(w, ",\"%s\":\"", key);
-	textesc_json(w, value);
-	wbuf_putc(w, '"');
-}
-
 /* A certificate's keys after "sha256", which is always known. */
 static void
 cert_rest(struct wbuf *w, const struct out_answer *a)
@@ -79,7 +68,7 @@ cert_rest(struct wbuf *w, const struct out_answer *a)
 		output_isotime(a->not_after, when);
 		wbuf_printf(w, ",\"not_after\":\"%s\"", when);
 	}
-	field(w, "subject", a->subject);
+	output_json_field(w, "subject", a->subject);
 }
 
 /* "was" or "now": one side of a change of what answered, as an object. */
@@ -94,8 +83,8 @@ side(struct wbuf *w, const char *key, const struct out_answer *a,
 		wbuf_putc(w, '"');
 		if (a->tunnel_ssl)
 			wbuf_puts(w, ",\"tunnel\":\"ssl\"");
-		field(w, "product", a->product);
-		field(w, "version", a->version);
+		output_json_field(w, "product", a->product);
+		output_json_field(w, "version", a->version);
 	} else {
 		wbuf_puts(w, "\"sha256\":\"");
 		textesc_json(w, a->sha256 != NULL ? a->sha256 : "");
@@ -125,7 +114,7 @@ changes_change(struct wbuf *w, const struct out_change *c, bool first)
 		side(w, "now", c->now, c->kind);
 	} else if (c->kind == OUT_CERT_EXPIRING) {
 		wbuf_printf(w, ",\"days_left\":%lld", c->days_left);
-		field(w, "sha256", c->now->sha256);
+		output_json_field(w, "sha256", c->now->sha256);
 		cert_rest(w, c->now);
 	}
 	wbuf_puts(w, "}\n");

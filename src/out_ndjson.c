@@ -20,17 +20,6 @@ ndjson_begin(struct wbuf *w, const struct out_run *run)
 	(void)run;
 }
 
-/* ,"key":"value" for a value that is not empty. */
-static void
-field(struct wbuf *w, const char *key, const char *value)
-{
-	if (value[0] == '\0')
-		return;
-	wbuf_printf(w, ",\"%s\":\"", key);
-	textesc_json(w, value);
-	wbuf_putc(w, '"');
-}
-
 static void
 ndjson_tls(struct wbuf *w, const struct svc_tls *t)
 {
@@ -39,9 +28,9 @@ ndjson_tls(struct wbuf *w, const struct svc_tls *t)
 	wbuf_printf(w, ",\"tls\":{\"version\":\"");
 	textesc_json(w, t->version);
 	wbuf_putc(w, '"');
-	field(w, "cipher", t->cipher);
-	field(w, "subject", t->subject);
-	field(w, "issuer", t->issuer);
+	output_json_field(w, "cipher", t->cipher);
+	output_json_field(w, "subject", t->subject);
+	output_json_field(w, "issuer", t->issuer);
 	wbuf_puts(w, ",\"sans\":[");
 	for (size_t i = 0; i < t->nsans; i++) {
 		wbuf_puts(w, i > 0 ? ",\"" : "\"");
@@ -58,7 +47,7 @@ ndjson_tls(struct wbuf *w, const struct svc_tls *t)
 	}
 	wbuf_printf(w, ",\"self_signed\":%s",
 	    t->self_signed ? "true" : "false");
-	field(w, "sha256", t->sha256);
+	output_json_field(w, "sha256", t->sha256);
 	wbuf_putc(w, '}');
 }
 
@@ -72,9 +61,9 @@ ndjson_svc(struct wbuf *w, const struct out_port *p)
 	    output_probed(p) ? "probed" : "table");
 	if (s->tunnel_ssl)
 		wbuf_puts(w, ",\"tunnel\":\"ssl\"");
-	field(w, "product", s->product);
-	field(w, "version", s->version);
-	field(w, "extrainfo", s->extrainfo);
+	output_json_field(w, "product", s->product);
+	output_json_field(w, "version", s->version);
+	output_json_field(w, "extrainfo", s->extrainfo);
 	if (s->banner_len > 0) {
 		wbuf_puts(w, ",\"banner\":\"");
 		textesc_bytes(w, TEXTESC_JSON, s->banner, s->banner_len);
@@ -84,9 +73,9 @@ ndjson_svc(struct wbuf *w, const struct out_port *p)
 		ndjson_tls(w, &s->tls);
 	if (s->has_http) {
 		wbuf_printf(w, ",\"http\":{\"status\":%d", s->http.status);
-		field(w, "server", s->http.server);
-		field(w, "location", s->http.location);
-		field(w, "title", s->http.title);
+		output_json_field(w, "server", s->http.server);
+		output_json_field(w, "location", s->http.location);
+		output_json_field(w, "title", s->http.title);
 		wbuf_putc(w, '}');
 	}
 }

@@ -7,6 +7,7 @@
 
 #include "trawl/output.h"
 #include "trawl/svc.h"
+#include "trawl/textesc.h"
 #include "trawl/wbuf.h"
 
 #ifndef TRAWL_VERSION
@@ -290,6 +291,16 @@ output_nmap_service(const struct out_port *p)
 	if (p->svc != NULL && p->svc->identified && p->svc->name[0] != '\0')
 		return p->svc->name;
 	return p->service != NULL ? p->service : "unknown";
+}
+
+void
+output_json_field(struct wbuf *w, const char *key, const char *value)
+{
+	if (value == NULL || value[0] == '\0')
+		return;
+	wbuf_printf(w, ",\"%s\":\"", key);
+	textesc_json(w, value);
+	wbuf_putc(w, '"');
 }
 
 bool

@@ -261,6 +261,8 @@ const char *output_stylesheet(void);
  * (--banners), else the table's; "unknown" for none.
  */
 const char *output_nmap_service(const struct out_port *p);
+/* For the JSON formats: ,"key":"value", nothing for NULL or "". */
+void output_json_field(struct wbuf *w, const char *key, const char *value);
 /* Whether that name came from what answered (nmap's method="probed"). */
 bool output_probed(const struct out_port *p);
 /* nmap's VERSION column: "OpenSSH 9.2p1 (protocol 2.0)"; "" for none. */

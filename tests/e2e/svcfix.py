@@ -227,6 +227,27 @@ def need(path, pkg):
     return p
 
 
+def nginx_head(ngx, worker_connections=1024, default_type='text/html'):
+    """The start of an nginx.conf for a test (its files under ngx, run as
+    nobody), up to and with the http block's defaults: the caller adds
+    its servers and closes the block."""
+    return ('''\
+user nobody nogroup;
+worker_processes 1;
+pid {ngx}/nginx.pid;
+error_log stderr;
+events {{ worker_connections {wc}; }}
+http {{
+  access_log off;
+  client_body_temp_path {ngx}/body;
+  proxy_temp_path {ngx}/proxy;
+  fastcgi_temp_path {ngx}/fastcgi;
+  uwsgi_temp_path {ngx}/uwsgi;
+  scgi_temp_path {ngx}/scgi;
+  default_type {dt};
+'''.format(ngx=ngx, wc=worker_connections, dt=default_type))
+
+
 def make_cert(tmp, name, subj, sans=(), days=5, ca=None):
     """A certificate (and its key) with subject subj ('/C=XX/CN=...')
     and the SANs given ('DNS:x', 'IP:y'): self-signed, or issued by ca

@@ -342,20 +342,7 @@ write('www/index.html', '<!DOCTYPE html>\n<html><head>\n<title>\n  %s\n'
 ngx = os.path.join(etc, 'nginx')
 os.mkdir(ngx)
 os.chmod(ngx, 0o755)
-nginx_conf = write('nginx.conf', '''\
-user nobody nogroup;
-worker_processes 1;
-pid {ngx}/nginx.pid;
-error_log stderr;
-events {{ worker_connections 1024; }}
-http {{
-  access_log off;
-  client_body_temp_path {ngx}/body;
-  proxy_temp_path {ngx}/proxy;
-  fastcgi_temp_path {ngx}/fastcgi;
-  uwsgi_temp_path {ngx}/uwsgi;
-  scgi_temp_path {ngx}/scgi;
-  default_type text/html;
+nginx_conf = write('nginx.conf', svcfix.nginx_head(ngx, 1024, 'text/html') + '''\
   server {{
     listen 127.0.0.1:80;
     listen [::1]:80;

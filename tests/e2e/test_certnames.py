@@ -195,20 +195,7 @@ servers += server('127.0.0.14', 443, 'other')
 servers += server('127.0.0.16', 443, 'nosni-host')
 conf = os.path.join(etc, 'nginx.conf')
 with open(conf, 'w') as f:
-    f.write('''\
-user nobody nogroup;
-worker_processes 1;
-pid {ngx}/nginx.pid;
-error_log stderr;
-events {{ worker_connections 1024; }}
-http {{
-  access_log off;
-  client_body_temp_path {ngx}/body;
-  proxy_temp_path {ngx}/proxy;
-  fastcgi_temp_path {ngx}/fastcgi;
-  uwsgi_temp_path {ngx}/uwsgi;
-  scgi_temp_path {ngx}/scgi;
-  default_type text/plain;
+    f.write(svcfix.nginx_head(ngx, 1024, 'text/plain') + '''\
 {servers}}}
 '''.format(ngx=ngx, servers=servers))
 nginx = svcfix.Daemon('nginx', [NGINX, '-e', 'stderr', '-p', ngx, '-c', conf,

@@ -117,20 +117,8 @@ def nginx(night, cert, http):
     root {www};
   }}
 '''.format(v4=V4, http=HTTP, www=www) if http else ''
-    conf = write('nginx-%d.conf' % night, '''\
-user nobody nogroup;
-worker_processes 1;
-pid {ngx}/nginx.pid;
-error_log stderr;
-events {{ worker_connections 64; }}
-http {{
-  access_log off;
-  client_body_temp_path {ngx}/body;
-  proxy_temp_path {ngx}/proxy;
-  fastcgi_temp_path {ngx}/fastcgi;
-  uwsgi_temp_path {ngx}/uwsgi;
-  scgi_temp_path {ngx}/scgi;
-  default_type text/html;
+    conf = write('nginx-%d.conf' % night,
+                 svcfix.nginx_head(ngx, 64, 'text/html') + '''\
 {plain}  server {{
     listen {v4}:{https} ssl;
     ssl_certificate {crt};
