@@ -167,8 +167,14 @@ text_end(struct wbuf *w, const struct out_stats *st)
 static void
 text_change(struct wbuf *w, const struct out_change *c, bool first)
 {
+	/*
+	 * Expiring certificates come after every other change: first, they
+	 * are all there is (--cert-expiry, maybe without --baseline).
+	 */
 	if (first)
-		wbuf_puts(w, "Changes since the last run:\n");
+		wbuf_puts(w, c->kind == OUT_CERT_EXPIRING ?
+		    "Certificates near their end:\n" :
+		    "Changes since the last run:\n");
 	output_change_line(w, c, textesc_text);
 	wbuf_putc(w, '\n');
 }

@@ -242,6 +242,14 @@ got = []
 netns.parse_ndjson(ck, r, changes=got)
 check_expiring([json.loads(line) for line in r.out.splitlines()], facts1,
                'cert-expiry alone')
+# In text, the certificates alone are no "changes since the last run".
+r = netns.run([trawl, *SCAN, '--cert-expiry', '7'], timeout=120)
+text = r.out.splitlines()
+ck.check(r.rc == 0 and 'Certificates near their end:' in text and
+         'Changes since the last run:' not in text and
+         sum(1 for line in text if line.startswith('! ')) == 1,
+         'cert-expiry alone, text: exit %r, want 0, one "!" line under '
+         '"Certificates near their end:":\n%s' % (r.rc, r.out))
 r = netns.run([trawl, *SCAN, '--cert-expiry', '1', '--fail-on-change', '-f',
                'changes'], timeout=120)
 ck.check(r.rc == 0 and r.out == '', '--cert-expiry 1 (4 days left): exit '
