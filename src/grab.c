@@ -22,6 +22,7 @@
  * follows.  Nothing is verified: a scanner reports the certificate, it
  * does not trust it.
  */
+#define _GNU_SOURCE		/* memmem() */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>
@@ -373,6 +374,39 @@ refine(struct grab *gr)
 	return true;
 }
 
+/*
+ * A web server that wants TLS and says so in plain HTTP: nginx's "400 The
+ * plain HTTP request was sent to HTTPS port", Apache's "speaking plain
+ * HTTP to an SSL-enabled server port".  nmap then asks again in TLS; so do
+ * we, instead of naming it http.
+ */
+static bool
+wants_tls(const struct grab *gr)
+{
+	static const char *const says[] = {
+		"plain HTTP request was sent to HTTPS port",
+		"speaking plain HTTP to an SSL-enabled server",
+	};
+
+	if (gr->tls_up || !gr->svc->has_http || gr->svc->http.status != 400)
+		return false;
+	for (size_t i = 0; i < sizeof(says) / sizeof(says[0]); i++)
+		if (memmem(gr->buf, gr->n, says[i], strlen(says[i])) != NULL)
+			return true;
+	return false;
+}
+
+/* After wants_tls(): TLS next, the plain reply forgotten. */
+static void
+retry_in_tls(struct grab *gr, const struct svc *before)
+{
+	*gr->svc = *before;
+	gr->svc->banner_len = 0;
+	gr->nsteps = gr->step + 1;
+	gr->steps[gr->nsteps++] = SVC_PROBE_TLS;
+	step_next(gr);
+}
+
 /* The reply of this step is in: identify, then end or go on. */
 static void
 reply_done(struct grab *gr)
@@ -401,6 +435,10 @@ reply_done(struct grab *gr)
 	if (!named && gr->inner != SVC_PROBE_NULL) {
 		*s = keep;
 		named = svcid_identify(SVC_PROBE_NULL, gr->buf, gr->n, s);
+	}
+	if (named && wants_tls(gr)) {
+		retry_in_tls(gr, &keep);
+		return;
 	}
 	if (named) {
 		s->identified = true;

@@ -8,6 +8,7 @@ unusual one, on 127.0.0.1 and for some on ::1 too:
 
     sshd 22 2222, vsftpd 21 2121, OpenSMTPD 25 2525, nginx HTTP 80 8081
     (8081 answers 301 with a Location of the test's), nginx HTTPS 443 9443
+    18443
     (a self-signed certificate with several SANs, 5 days to live),
     openssl s_server -www 4433 14433 (a certificate issued by a CA of the
     test's), redis-server 6379 16379.
@@ -172,6 +173,10 @@ FIXES = [
     Fix(443, 'nginx', 'tls', 'http', 'ssl', product='nginx',
         version=NGINX_VERSION, http=PAGE, cert='web', v6=True),
     Fix(9443, 'nginx', 'tls', 'http', 'ssl', product='nginx',
+        version=NGINX_VERSION, http=PAGE, cert='web', v6=True),
+    # No port list knows it: plain HTTP first gets nginx's "400 The plain
+    # HTTP request was sent to HTTPS port", which means TLS, as nmap says.
+    Fix(18443, 'nginx', 'tls', 'http', 'ssl', product='nginx',
         version=NGINX_VERSION, http=PAGE, cert='web', v6=True),
     Fix(4433, 's_server-4433', 'tls', 'http', 'ssl', http=SSERVER,
         cert='leaf', nmap_strict=False),
@@ -359,6 +364,8 @@ nginx_conf = write('nginx.conf', svcfix.nginx_head(ngx, 1024, 'text/html') + '''
     listen [::1]:443 ssl;
     listen 127.0.0.1:9443 ssl;
     listen [::1]:9443 ssl;
+    listen 127.0.0.1:18443 ssl;
+    listen [::1]:18443 ssl;
     ssl_certificate {crt};
     ssl_certificate_key {key};
     root {www};
