@@ -16,6 +16,7 @@
 #include <string.h>
 
 #include "trawl/hub.h"
+#include "trawl/log.h"
 #include "trawl/namefeed.h"
 #include "trawl/names.h"
 #include "trawl/reactor.h"
@@ -35,7 +36,8 @@ struct sanfeed {
 	/* Waiting to be handed to the feed: under the hub's lock. */
 	char **queue;
 	size_t nqueue, qcap;
-	int oom;
+	int oom;			/* a name lost: said once */
+	bool told;
 
 	struct hub *hub;
 	struct reactor *reactor;
@@ -118,6 +120,10 @@ watch(struct reactor_timer *t)
 	n = s->nqueue;
 	s->queue = NULL;
 	s->nqueue = s->qcap = 0;
+	if (s->oom && !s->told) {
+		s->told = true;
+		log_warn("out of memory: names from certificates were lost");
+	}
 	hub_unlock(s->hub);
 	for (size_t i = 0; i < n; i++) {
 		/* A name the feed cannot take is one name less, not an end. */
