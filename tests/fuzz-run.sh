@@ -14,7 +14,7 @@ set -eu
 cd "$(dirname "$0")/.."
 
 seconds=${FUZZ_SECONDS:-60}
-targets="target ports config ctlog resume baseline ptr svcid"
+targets="target ports config ctlog resume baseline ptr svcid cert"
 
 CC=${FUZZ_CC:-clang}
 export CC
