@@ -17,12 +17,16 @@ of its own, with empty tmpfs over /run and /var/spool, so nothing of the
 host's is touched.
 """
 
+import atexit
 import os
 import select
 import shutil
+import signal
 import socket
 import ssl
 import subprocess
+import sys
+import tempfile
 import threading
 import time
 
@@ -210,6 +214,35 @@ class Daemon:
         self.logf.close()
 
 
+class Daemons(list):
+    """The daemons of one test, started in cwd, every one stopped however
+    the test ends: checks done, a harness error (sys.exit), an exception,
+    or SIGTERM (meson's time limit).  also: more to stop first (hostile
+    servers)."""
+
+    def __init__(self, cwd):
+        super().__init__()
+        self.cwd = cwd
+        self.also = []
+        atexit.register(self.stop)
+        signal.signal(signal.SIGTERM, lambda *_: sys.exit(1))
+
+    def start(self, name, argv, endpoints, wrap=None):
+        """A daemon that answers on every endpoint, or a harness error."""
+        d = Daemon(name, argv, self.cwd, wrap=wrap)
+        self.append(d)
+        why = d.ready(endpoints)
+        if why is not None:
+            netns.hard_error(why)
+        return d
+
+    def stop(self):
+        while self.also:
+            self.also.pop().stop()
+        for d in self:
+            d.stop()
+
+
 def _die_with_parent():
     """In the child before exec: SIGKILL when the test process dies (a
     daemon must not outlive a test killed by meson's time limit)."""
@@ -225,6 +258,22 @@ def need(path, pkg):
         netns.skip('%s not found (Debian package %s): tests/deps.sh '
                    'installs it' % (path, pkg))
     return p
+
+
+def workdirs(name):
+    """A test's temporary tree: (tmp, etc, out).  tmp and etc are readable
+    by the daemons' unprivileged workers (nginx's nobody) and writable by
+    root alone; out is for trawl's outputs, written by trawl, which may
+    run as nobody."""
+    tmp = tempfile.mkdtemp(prefix='trawl-e2e-%s.' % name)
+    os.chmod(tmp, 0o755)
+    etc = os.path.join(tmp, 'etc')
+    os.mkdir(etc)
+    os.chmod(etc, 0o755)
+    out = os.path.join(tmp, 'out')
+    os.mkdir(out)
+    os.chmod(out, 0o777)
+    return tmp, etc, out
 
 
 def nginx_head(ngx, worker_connections=1024, default_type='text/html'):

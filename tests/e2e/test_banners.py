@@ -40,7 +40,6 @@ greeting, the TLS handshake), what openssl x509 says of the certificates.
 (5) 50 ports of a server that sends 64 MiB and more as fast as it can:
     trawl's peak RSS (VmHWM, sampled until it exits) stays under 64 MiB.
 """
-import atexit
 import csv
 import io
 import ipaddress
@@ -48,10 +47,8 @@ import json
 import os
 import re
 import shutil
-import signal
 import subprocess
 import sys
-import tempfile
 import threading
 import time
 import xml.etree.ElementTree as ET
@@ -64,18 +61,7 @@ import svcfix  # noqa: E402  (after the namespace: it imports netns)
 
 trawl = netns.trawl_path()
 ck = netns.Checker('e2e-banners')
-tmp = tempfile.mkdtemp(prefix='trawl-e2e-banners.')
-# nginx's worker (nobody) reads the page below it.
-os.chmod(tmp, os.stat(tmp).st_mode | 0o755)
-# The daemons' files: readable by their unprivileged workers (nginx's
-# nobody), never writable by anyone but root.
-etc = os.path.join(tmp, 'etc')
-os.mkdir(etc)
-os.chmod(etc, 0o755)
-# trawl's outputs: written by trawl, which may run as nobody.
-outdir = os.path.join(tmp, 'out')
-os.mkdir(outdir)
-os.chmod(outdir, 0o777)
+tmp, etc, outdir = svcfix.workdirs('banners')
 
 XSL = '/usr/share/nmap/nmap.xsl'
 DTD = '/usr/share/nmap/nmap.dtd'
@@ -237,31 +223,11 @@ def san_set(names):
 
 # --- the daemons -------------------------------------------------------------
 
-daemons = []
-hostiles = []
-
-
-def teardown():
-    while hostiles:
-        hostiles.pop().stop()
-    for d in daemons:
-        d.stop()
-
-
-# Every daemon goes, however the test ends: checks done, a harness error
-# (sys.exit), an exception, or SIGTERM (meson's time limit).
-atexit.register(teardown)
-signal.signal(signal.SIGTERM, lambda *_: sys.exit(1))
-
-
-def start(name, argv, endpoints, wrap=None):
-    d = svcfix.Daemon(name, argv, etc, wrap=wrap)
-    daemons.append(d)
-    why = d.ready(endpoints)
-    if why is not None:
-        teardown()
-        netns.hard_error(why)
-    return d
+# Every daemon and hostile server goes, however the test ends.
+daemons = svcfix.Daemons(etc)
+hostiles = daemons.also
+start = daemons.start
+teardown = daemons.stop
 
 
 def write(name, text, mode=0o644):

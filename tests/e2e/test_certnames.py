@@ -53,7 +53,6 @@ import re
 import socket
 import ssl
 import sys
-import tempfile
 import types
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -94,15 +93,7 @@ SERVED = ['127.0.0.11', '127.0.0.12', '127.0.0.13', '127.0.0.14',
           '127.0.0.16']
 ALL_ADDRS = sorted(set(ADDR.values()))
 
-tmp = tempfile.mkdtemp(prefix='trawl-e2e-certnames.')
-os.chmod(tmp, 0o755)
-etc = os.path.join(tmp, 'etc')
-os.mkdir(etc)
-os.chmod(etc, 0o755)
-# trawl's outputs: written by trawl, which may run as nobody.
-outdir = os.path.join(tmp, 'out')
-os.mkdir(outdir)
-os.chmod(outdir, 0o777)
+tmp, etc, outdir = svcfix.workdirs('certnames')
 
 
 # --- DNS and the certificate log ---------------------------------------------
@@ -198,13 +189,12 @@ with open(conf, 'w') as f:
     f.write(svcfix.nginx_head(ngx, 1024, 'text/plain') + '''\
 {servers}}}
 '''.format(ngx=ngx, servers=servers))
-nginx = svcfix.Daemon('nginx', [NGINX, '-e', 'stderr', '-p', ngx, '-c', conf,
-                                '-g', 'daemon off;'], tmp)
-why = nginx.ready([(a, p, 'http' if p == 80 else 'tls')
-                   for a in SERVED for p in PORTS])
-if why is not None:
-    nginx.stop()
-    netns.hard_error(why)
+# nginx goes however the test ends.
+daemons = svcfix.Daemons(tmp)
+nginx = daemons.start('nginx', [NGINX, '-e', 'stderr', '-p', ngx, '-c', conf,
+                                '-g', 'daemon off;'],
+                      [(a, p, 'http' if p == 80 else 'tls')
+                       for a in SERVED for p in PORTS])
 # The fixture's own word on SNI: api's certificate with the name, the
 # default one without.
 for sni, want in ((None, 'nosni'), (API, 'api')):
@@ -215,7 +205,6 @@ for sni, want in ((None, 'nosni'), (API, 'api')):
             ctx.wrap_socket(s, server_hostname=sni) as t:
         der = t.getpeercert(binary_form=True)
     if svcfix.hashlib_sha256(der) != SHA[want]:
-        nginx.stop()
         netns.hard_error('127.0.0.12:443 with SNI %r does not serve the %s '
                          'certificate' % (sni, want))
 
@@ -236,7 +225,6 @@ body += ''.join('    ip daddr %s tcp dport %d tcp flags & (syn|ack) == syn '
 body += '  }'
 err = netns.nft_table('trawl_certnames', body)
 if err is not None:
-    nginx.stop()
     netns.hard_error('nft: ' + err)
 
 

@@ -29,15 +29,12 @@ Usage errors: --cert-expiry without --banners, and out of range, exit 2
 with one line on stderr.  Every wait is for a sign (a port that answers a
 witness, a file), never a fixed delay.
 """
-import atexit
 import json
 import os
 import re
 import shutil
-import signal
 import subprocess
 import sys
-import tempfile
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import netns  # noqa: E402
@@ -47,15 +44,7 @@ import svcfix  # noqa: E402  (after the namespace: it imports netns)
 
 trawl = netns.trawl_path()
 ck = netns.Checker('e2e-certwatch')
-tmp = tempfile.mkdtemp(prefix='trawl-e2e-certwatch.')
-# nginx's worker (nobody) reads below it; trawl may run as nobody too.
-os.chmod(tmp, 0o755)
-etc = os.path.join(tmp, 'etc')
-os.mkdir(etc)
-os.chmod(etc, 0o755)
-outdir = os.path.join(tmp, 'out')
-os.mkdir(outdir)
-os.chmod(outdir, 0o777)
+tmp, etc, outdir = svcfix.workdirs('certwatch')
 
 NGINX = svcfix.need('nginx', 'nginx-light')
 svcfix.need('openssl', 'openssl')
@@ -70,26 +59,10 @@ if not m:
     netns.hard_error('nginx -v says %r' % (r.stderr + r.stdout))
 NGINX_VERSION = m.group(1)
 
-daemons = []
-
-
-def teardown():
-    for d in daemons:
-        d.stop()
-
-
-atexit.register(teardown)
-signal.signal(signal.SIGTERM, lambda *_: sys.exit(1))
-
-
-def start(name, argv, endpoints):
-    d = svcfix.Daemon(name, argv, etc)
-    daemons.append(d)
-    why = d.ready(endpoints)
-    if why is not None:
-        teardown()
-        netns.hard_error(why)
-    return d
+# Every daemon goes, however the test ends.
+daemons = svcfix.Daemons(etc)
+start = daemons.start
+teardown = daemons.stop
 
 
 def write(name, text):
