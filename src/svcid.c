@@ -590,27 +590,27 @@ id_220(const uint8_t *b, size_t n, struct found *f)
 static bool
 id_mail(const uint8_t *b, size_t n, struct found *f)
 {
+	static const struct {
+		const char *vendor, *pop3, *imap;
+	} vendors[] = {
+		{ "Dovecot", "Dovecot pop3d", "Dovecot imapd" },
+		{ "Cyrus", "Cyrus pop3d", "Cyrus imapd" },
+		{ "Courier", "Courier pop3d", "Courier Imapd" },
+	};
 	size_t len = line_len(b, n);
+	bool imap;
 
-	if (starts(b, len, "+OK")) {
-		if (has_ci(b, len, "Dovecot"))
-			return found(f, "pop3", "Dovecot pop3d");
-		if (has_ci(b, len, "Cyrus"))
-			return found(f, "pop3", "Cyrus pop3d");
-		if (has_ci(b, len, "Courier"))
-			return found(f, "pop3", "Courier pop3d");
-		return found(f, "pop3", "");
-	}
-	if (starts(b, len, "* OK") || starts(b, len, "* PREAUTH")) {
-		if (has_ci(b, len, "Dovecot"))
-			return found(f, "imap", "Dovecot imapd");
-		if (has_ci(b, len, "Cyrus"))
-			return found(f, "imap", "Cyrus imapd");
-		if (has_ci(b, len, "Courier"))
-			return found(f, "imap", "Courier Imapd");
-		return found(f, "imap", "");
-	}
-	return false;
+	if (starts(b, len, "+OK"))
+		imap = false;
+	else if (starts(b, len, "* OK") || starts(b, len, "* PREAUTH"))
+		imap = true;
+	else
+		return false;
+	for (size_t i = 0; i < sizeof(vendors) / sizeof(vendors[0]); i++)
+		if (has_ci(b, len, vendors[i].vendor))
+			return found(f, imap ? "imap" : "pop3",
+			    imap ? vendors[i].imap : vendors[i].pop3);
+	return found(f, imap ? "imap" : "pop3", "");
 }
 
 /*
