@@ -1,8 +1,9 @@
 /*
  * cert_learn(): a certificate of any shape, as a server may send it (DER).
  * What comes back is terminated inside its arrays, holds no CR or LF in
- * the subject and issuer, has at most SVC_SANS_MAX names of at most 254
- * bytes with no NUL cut into them, and a SHA-256 of 64 hex digits.
+ * the subject and issuer, has at most SVC_SANS_MAX names of at most
+ * SVC_NAME_MAX bytes with no NUL cut into them, and a SHA-256 of 64 hex
+ * digits.
  */
 #include <openssl/x509.h>
 
@@ -44,7 +45,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	FUZZ_CHECK(s->tls.nsans <= SVC_SANS_MAX);
 	for (size_t i = 0; i < s->tls.nsans; i++)
 		FUZZ_CHECK(s->tls.sans[i] != NULL &&
-		    strlen(s->tls.sans[i]) > 0 && strlen(s->tls.sans[i]) <= 254);
+		    strlen(s->tls.sans[i]) > 0 &&
+		    strlen(s->tls.sans[i]) <= SVC_NAME_MAX);
 	FUZZ_CHECK(s->tls.sha256[0] == '\0' ||
 	    (strlen(s->tls.sha256) == 64 &&
 	    strspn(s->tls.sha256, "0123456789abcdef") == 64));

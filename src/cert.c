@@ -12,9 +12,6 @@
 #include "trawl/cert.h"
 #include "trawl/svc.h"
 
-/* A name longer than this is no host name (RFC 1035: 253). */
-#define NAME_MAX_LEN 254
-
 /*
  * Text of an X509 name as RFC 2253 writes it ("CN=www.example.com,O=..."),
  * but with UTF-8 kept: the outputs escape what needs it.
@@ -52,7 +49,7 @@ sans_of(struct svc *s, X509 *cert)
 {
 	GENERAL_NAMES *gens = X509_get_ext_d2i(cert, NID_subject_alt_name,
 	    NULL, NULL);
-	char text[NAME_MAX_LEN + 1];
+	char text[SVC_NAME_MAX + 1];
 
 	if (gens == NULL)
 		return;
@@ -65,7 +62,7 @@ sans_of(struct svc *s, X509 *cert)
 		if (gn->type == GEN_DNS) {
 			d = ASN1_STRING_get0_data(gn->d.dNSName);
 			len = ASN1_STRING_length(gn->d.dNSName);
-			if (len <= 0 || len > NAME_MAX_LEN ||
+			if (len <= 0 || len > SVC_NAME_MAX ||
 			    memchr(d, '\0', (size_t)len) != NULL)
 				continue;
 			memcpy(text, d, (size_t)len);

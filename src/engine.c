@@ -471,9 +471,9 @@ probe_finish_svc(struct engine *e, struct probe *p, enum state st, int err,
 	ev->state = (uint8_t)st;
 	ev->err = err;
 	ev->attempts = p->attempts;
+	/* A grab kept the connection: its round trip is the connect's. */
 	ev->rtt_ns = st == STATE_FILTERED && err == 0 ? 0 :
-	    svc != NULL || p->rtt != 0 ? p->rtt :
-	    reactor_now(e->reactor) - p->start;
+	    p->rtt != 0 ? p->rtt : reactor_now(e->reactor) - p->start;
 	ev->svc = svc;
 	p->rtt = 0;
 	probe_release(e, p);
@@ -563,7 +563,7 @@ grab_done(void *arg, struct svc *svc)
 		probe_release(e, p);
 		return;
 	}
-	probe_finish_svc(e, p, STATE_OPEN, 0, svc != NULL ? svc : NULL);
+	probe_finish_svc(e, p, STATE_OPEN, 0, svc);
 }
 
 /*

@@ -50,9 +50,6 @@
 /* How long a step waits for a reply, unless the deadline is nearer. */
 #define STEP_MIN_MS 1000
 #define STEP_MAX_MS 2000
-/* A name longer than this is no host name (RFC 1035: 253). */
-#define NAME_MAX_LEN 254
-
 enum phase {
 	PHASE_CONNECT,		/* a new connection's handshake */
 	PHASE_TLS,		/* SSL_connect() */
@@ -70,7 +67,7 @@ struct grab {
 	struct svc *svc;
 	struct sockaddr_storage to;
 	socklen_t len;
-	char name[NAME_MAX_LEN + 1];	/* "" when reached by address */
+	char name[SVC_NAME_MAX + 1];	/* "" when reached by address */
 	uint16_t port;
 
 	enum svc_probe steps[STEPS_MAX];
@@ -423,7 +420,7 @@ tls_greets(uint16_t port)
 static void
 ask(struct grab *gr)
 {
-	char host[NAME_MAX_LEN + 1];
+	char host[SVC_NAME_MAX + 1];
 
 	host_of(gr, host, sizeof(host));
 	gr->n = 0;
@@ -733,7 +730,7 @@ grab_start(struct grabber *g, int fd, const struct sockaddr_storage *to,
 	gr->port = ntohs(to->ss_family == AF_INET ?
 	    ((const struct sockaddr_in *)(const void *)to)->sin_port :
 	    ((const struct sockaddr_in6 *)(const void *)to)->sin6_port);
-	if (name != NULL && strlen(name) <= NAME_MAX_LEN)
+	if (name != NULL && strlen(name) <= SVC_NAME_MAX)
 		snprintf(gr->name, sizeof(gr->name), "%s", name);
 	reactor_timer_init(&gr->timer, grab_on_timer);
 	if (reactor_io_adopt(g->reactor, &gr->io, fd, EPOLLIN,

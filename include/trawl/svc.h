@@ -19,6 +19,11 @@
 
 /* The first bytes of what the server sent, kept for the outputs. */
 #define SVC_BANNER_MAX 256
+/*
+ * The longest host name a grab sends (Host:, SNI) or keeps from a
+ * certificate: longer is no host name (RFC 1035: 253, and a final dot).
+ */
+#define SVC_NAME_MAX 254
 /* Subject alternative names kept from one certificate, at most. */
 #define SVC_SANS_MAX 64
 
