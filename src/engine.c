@@ -573,7 +573,7 @@ grab_done(void *arg, struct svc *svc)
  */
 static bool
 grab(struct engine *e, struct probe *p, int fd,
-    const struct sockaddr_storage *to)
+    const struct sockaddr_storage *to, socklen_t len)
 {
 	char name[256];
 	bool named;
@@ -585,9 +585,8 @@ grab(struct engine *e, struct probe *p, int fd,
 	p->rtt = reactor_now(e->reactor) - p->start;
 	if (p->rtt == 0)
 		p->rtt = 1;
-	if (grab_start(e->grabber, fd, to, to->ss_family == AF_INET ?
-	    sizeof(struct sockaddr_in) : sizeof(struct sockaddr_in6),
-	    named ? name : NULL, grab_done, p) != 0) {
+	if (grab_start(e->grabber, fd, to, len, named ? name : NULL,
+	    grab_done, p) != 0) {
 		p->rtt = 0;
 		return false;
 	}
@@ -611,8 +610,9 @@ probe_outcome(struct engine *e, struct probe *p, int fd, int err,
 
 	if (v == VERDICT_FINAL && st == STATE_OPEN) {
 		struct sockaddr_storage to;
+		socklen_t len = space_sockaddr(e->space, p->host, p->port,
+		    &to);
 
-		space_sockaddr(e->space, p->host, p->port, &to);
 		if (self_connected(fd, &to)) {
 			/*
 			 * The kernel never picks a port somebody listens on
@@ -624,7 +624,7 @@ probe_outcome(struct engine *e, struct probe *p, int fd, int err,
 			close_abort(fd);
 			st = STATE_CLOSED;
 			err = ECONNREFUSED;
-		} else if (grab(e, p, fd, &to)) {
+		} else if (grab(e, p, fd, &to, len)) {
 			return;
 		} else
 			close_abort(fd);
